@@ -1,0 +1,415 @@
+//! Administration: users, departments, queues, scripts, widgets and API tokens. Every change
+//! is validated, stored, then pushed to the engine.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use engine::Input;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use store::{NewUser, SettingsTable};
+
+use crate::auth::{hash_password, random_token, sha256_hex, Caller, Role};
+use crate::error::{ApiError, ApiResult};
+use crate::script::{validate_script, ScriptDef};
+use crate::settings::{QueueSettings, UserProfile, WidgetSettings};
+use crate::state::AppState;
+use crate::time::now;
+
+fn name_field(field: &str, v: &str) -> ApiResult<()> {
+    if v.trim().is_empty() || v.len() > 100 {
+        return Err(ApiError::field(field, "1 to 100 characters"));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserInput {
+    pub login: String,
+    pub name: String,
+    pub role: String,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(flatten)]
+    pub profile: UserProfile,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UserOut {
+    pub id: i64,
+    pub login: String,
+    pub name: String,
+    pub role: String,
+    pub status: String,
+    #[serde(flatten)]
+    pub profile: UserProfile,
+}
+
+async fn push_agent(state: &AppState, id: i64, profile: &UserProfile) -> ApiResult<()> {
+    let agent = profile.to_agent(id, &state.skills)?;
+    state.engine.input(Input::UpsertAgent(agent)).await
+}
+
+pub async fn save_user(state: &AppState, id: Option<i64>, input: UserInput) -> ApiResult<i64> {
+    name_field("login", &input.login)?;
+    name_field("name", &input.name)?;
+    Role::parse(&input.role)
+        .ok_or_else(|| ApiError::field("role", "use agent, supervisor or admin"))?;
+    input.profile.to_agent(0, &state.skills)?;
+    let password_hash = match &input.password {
+        Some(p) if p.len() < 8 || p.len() > 200 => {
+            return Err(ApiError::field("password", "8 to 200 characters"))
+        }
+        Some(p) => hash_password(p)?,
+        None if id.is_none() => return Err(ApiError::field("password", "is required")),
+        None => String::new(),
+    };
+    let new = NewUser {
+        login: input.login,
+        name: input.name,
+        role: input.role,
+        password_hash,
+        profile: serde_json::to_value(&input.profile)
+            .map_err(|e| ApiError::Internal(e.to_string()))?,
+    };
+    let id = match id {
+        Some(id) => {
+            state.store.update_user(id, &new, input.password.is_some()).await?;
+            id
+        }
+        None => state.store.create_user(&new).await?,
+    };
+    push_agent(state, id, &input.profile).await?;
+    Ok(id)
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<UserOut>>> {
+    caller.require(Role::Admin)?;
+    let rows = state.store.list_users().await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|u| UserOut {
+                id: u.id,
+                login: u.login,
+                name: u.name,
+                role: u.role,
+                status: u.status,
+                profile: serde_json::from_value(u.profile).unwrap_or_default(),
+            })
+            .collect(),
+    ))
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<UserInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(Role::Admin)?;
+    let id = save_user(&state, None, input).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+async fn update_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<UserInput>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Admin)?;
+    save_user(&state, Some(id), input).await?;
+    Ok(Json(json!({ "id": id })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NameInput {
+    pub name: String,
+}
+
+async fn list_departments(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require(Role::Admin)?;
+    let rows = state.store.list_departments().await?;
+    Ok(Json(json!(rows
+        .into_iter()
+        .map(|d| json!({"id": d.id, "name": d.name}))
+        .collect::<Vec<_>>())))
+}
+
+async fn create_department(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<NameInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(Role::Admin)?;
+    name_field("name", &input.name)?;
+    let id = state.store.create_department(input.name.trim()).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+async fn update_department(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<NameInput>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Admin)?;
+    name_field("name", &input.name)?;
+    state.store.update_department(id, input.name.trim()).await?;
+    Ok(Json(json!({ "id": id })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueInput {
+    pub name: String,
+    #[serde(flatten)]
+    pub settings: QueueSettings,
+}
+
+/// Stores a queue and hands it to the engine. Used by the admin API and the demo seeder.
+pub async fn save_queue(
+    state: &AppState,
+    id: Option<i64>,
+    name: &str,
+    settings: &QueueSettings,
+) -> ApiResult<i64> {
+    name_field("name", name)?;
+    settings.to_setup(id.unwrap_or(1), &state.skills)?;
+    if let Some(script) = settings.script_id {
+        state
+            .store
+            .settings(SettingsTable::Scripts, script)
+            .await?
+            .ok_or_else(|| ApiError::field("script_id", "unknown script"))?;
+    }
+    let body = serde_json::to_value(settings).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let id = match id {
+        Some(id) => {
+            state.store.update_settings(SettingsTable::Queues, id, name, &body).await?;
+            id
+        }
+        None => state.store.create_settings(SettingsTable::Queues, name, &body).await?,
+    };
+    let setup = settings.to_setup(id, &state.skills)?;
+    state.engine.input(Input::UpsertQueue(Box::new(setup))).await?;
+    Ok(id)
+}
+
+async fn list_settings(
+    state: &AppState,
+    table: SettingsTable,
+    body_key: &str,
+) -> ApiResult<Json<Value>> {
+    let rows = state.store.list_settings(table).await?;
+    Ok(Json(json!(rows
+        .into_iter()
+        .map(|r| {
+            let mut v =
+                if body_key.is_empty() { r.settings } else { json!({ body_key: r.settings }) };
+            if let Value::Object(m) = &mut v {
+                m.insert("id".into(), r.id.into());
+                m.insert("name".into(), r.name.into());
+            }
+            v
+        })
+        .collect::<Vec<_>>())))
+}
+
+async fn list_queues(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require(Role::Supervisor)?;
+    list_settings(&state, SettingsTable::Queues, "").await
+}
+
+async fn create_queue(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<QueueInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(Role::Admin)?;
+    let id = save_queue(&state, None, &input.name, &input.settings).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+async fn update_queue(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<QueueInput>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Admin)?;
+    save_queue(&state, Some(id), &input.name, &input.settings).await?;
+    Ok(Json(json!({ "id": id })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptInput {
+    pub name: String,
+    pub definition: ScriptDef,
+}
+
+async fn list_scripts(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require(Role::Admin)?;
+    list_settings(&state, SettingsTable::Scripts, "definition").await
+}
+
+pub async fn save_script(state: &AppState, id: Option<i64>, input: &ScriptInput) -> ApiResult<i64> {
+    name_field("name", &input.name)?;
+    validate_script(&input.definition)?;
+    let body =
+        serde_json::to_value(&input.definition).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(match id {
+        Some(id) => {
+            state.store.update_settings(SettingsTable::Scripts, id, &input.name, &body).await?;
+            id
+        }
+        None => state.store.create_settings(SettingsTable::Scripts, &input.name, &body).await?,
+    })
+}
+
+async fn create_script(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<ScriptInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(Role::Admin)?;
+    let id = save_script(&state, None, &input).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+async fn update_script(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<ScriptInput>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Admin)?;
+    save_script(&state, Some(id), &input).await?;
+    Ok(Json(json!({ "id": id })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WidgetInput {
+    pub name: String,
+    pub queue_id: i64,
+    /// Chosen by the server when absent on create.
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(flatten)]
+    pub settings: WidgetSettings,
+}
+
+async fn list_widgets(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require(Role::Admin)?;
+    let rows = state.store.list_widgets().await?;
+    Ok(Json(json!(rows
+        .into_iter()
+        .map(|w| {
+            let mut v = w.settings;
+            if let Value::Object(m) = &mut v {
+                m.insert("id".into(), w.id.into());
+                m.insert("key".into(), w.key.into());
+                m.insert("name".into(), w.name.into());
+                m.insert("queue_id".into(), w.queue_id.into());
+            }
+            v
+        })
+        .collect::<Vec<_>>())))
+}
+
+async fn check_widget(state: &AppState, input: &WidgetInput) -> ApiResult<Value> {
+    name_field("name", &input.name)?;
+    input.settings.validate()?;
+    state
+        .store
+        .settings(SettingsTable::Queues, input.queue_id)
+        .await?
+        .ok_or_else(|| ApiError::field("queue_id", "unknown queue"))?;
+    serde_json::to_value(&input.settings).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Stores a new widget; used by the admin API and the demo seeder.
+pub async fn create_widget_row(state: &AppState, input: &WidgetInput) -> ApiResult<(i64, String)> {
+    let body = check_widget(state, input).await?;
+    let key = match &input.key {
+        Some(k)
+            if k.len() < 3
+                || k.len() > 64
+                || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+        {
+            return Err(ApiError::field("key", "3 to 64 letters, digits or dashes"))
+        }
+        Some(k) => k.clone(),
+        None => random_token(8),
+    };
+    let id = state.store.create_widget(&key, &input.name, input.queue_id, &body).await?;
+    Ok((id, key))
+}
+
+async fn create_widget(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<WidgetInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(Role::Admin)?;
+    let (id, key) = create_widget_row(&state, &input).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "key": key }))))
+}
+
+async fn update_widget(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<WidgetInput>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Admin)?;
+    let body = check_widget(&state, &input).await?;
+    state.store.update_widget(id, &input.name, input.queue_id, &body).await?;
+    Ok(Json(json!({ "id": id })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenInput {
+    pub name: String,
+    pub role: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<TokenInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(Role::Admin)?;
+    name_field("name", &input.name)?;
+    Role::parse(&input.role)
+        .ok_or_else(|| ApiError::field("role", "use agent, supervisor or admin"))?;
+    let token = format!("sbk_{}", random_token(24));
+    let id = state
+        .store
+        .create_token(&input.name, &sha256_hex(&token), &input.role, now().as_millis())
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "token": token }))))
+}
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/admin/users", get(list_users).post(create_user))
+        .route("/api/v1/admin/users/{id}", put(update_user))
+        .route("/api/v1/admin/departments", get(list_departments).post(create_department))
+        .route("/api/v1/admin/departments/{id}", put(update_department))
+        .route("/api/v1/admin/queues", get(list_queues).post(create_queue))
+        .route("/api/v1/admin/queues/{id}", put(update_queue))
+        .route("/api/v1/admin/scripts", get(list_scripts).post(create_script))
+        .route("/api/v1/admin/scripts/{id}", put(update_script))
+        .route("/api/v1/admin/widgets", get(list_widgets).post(create_widget))
+        .route("/api/v1/admin/widgets/{id}", put(update_widget))
+        .route("/api/v1/admin/tokens", post(create_token))
+}

@@ -1,0 +1,195 @@
+//! The agent's own endpoints: status, offers, the call, wrap-up, card and history.
+
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::event::AgentState;
+use domain::{AgentId, InteractionId, OfferId};
+use engine::Input;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::{Caller, Role};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::views::{self, AgentStateDto, Card, HistoryItem};
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    /// available, break or offline.
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+pub(crate) fn requested_state(req: &StatusRequest) -> ApiResult<AgentState> {
+    match req.status.as_str() {
+        "available" => Ok(AgentState::Available),
+        "offline" => Ok(AgentState::Offline),
+        "break" => {
+            let reason = req.reason.clone().unwrap_or_else(|| "break".into());
+            if reason.is_empty() || reason.len() > 60 {
+                return Err(ApiError::field("reason", "1 to 60 characters"));
+            }
+            Ok(AgentState::Break { reason })
+        }
+        _ => Err(ApiError::field("status", "use available, break or offline")),
+    }
+}
+
+async fn state_of(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<AgentStateDto>> {
+    caller.require(Role::Agent)?;
+    Ok(Json(views::agent_state(&state, caller.agent_id()?).await?))
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(req): Json<StatusRequest>,
+) -> ApiResult<Json<AgentStateDto>> {
+    caller.require(Role::Agent)?;
+    let agent = caller.agent_id()?;
+    let status = requested_state(&req)?;
+    state.engine.input(Input::SetAgentStatus { agent: AgentId(agent as u64), status }).await?;
+    Ok(Json(views::agent_state(&state, agent).await?))
+}
+
+async fn accept(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(offer): Path<u64>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Agent)?;
+    let agent = AgentId(caller.agent_id()? as u64);
+    state.engine.input(Input::AcceptOffer { agent, offer: OfferId(offer) }).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+async fn reject(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(offer): Path<u64>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Agent)?;
+    let agent = AgentId(caller.agent_id()? as u64);
+    state.engine.input(Input::RejectOffer { agent, offer: OfferId(offer) }).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+async fn hangup(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Agent)?;
+    let agent = AgentId(caller.agent_id()? as u64);
+    state.engine.input(Input::Hangup { agent, interaction: InteractionId(id) }).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WrapUpRequest {
+    pub disposition: String,
+    #[serde(default)]
+    pub notes: String,
+    /// Script step id to answer.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub answers: serde_json::Map<String, Value>,
+}
+
+async fn wrap_up(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(req): Json<WrapUpRequest>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Agent)?;
+    let agent = caller.agent_id()?;
+    let card = views::card(&state, id, 0).await?;
+    if !card.dispositions.contains(&req.disposition) {
+        return Err(ApiError::field(
+            "disposition",
+            format!("use one of {}", card.dispositions.join(", ")),
+        ));
+    }
+    if req.notes.len() > 4_000 {
+        return Err(ApiError::field("notes", "at most 4000 bytes"));
+    }
+    if req.answers.len() > 200
+        || req
+            .answers
+            .values()
+            .any(|v| !v.is_string() || v.as_str().is_some_and(|s| s.len() > 1_000))
+    {
+        return Err(ApiError::field("answers", "at most 200 string answers of at most 1000 bytes"));
+    }
+    let ix = state.store.interaction(id).await?.ok_or(ApiError::NotFound("interaction"))?;
+    if ix.agent_id != Some(agent) {
+        return Err(ApiError::Forbidden("this interaction was handled by another agent".into()));
+    }
+    if ix.ended_at.is_none() {
+        return Err(ApiError::Conflict("the call is still in progress; hang up first".into()));
+    }
+    // Committed before the agent is told, and before wrap-up ends in the engine.
+    state
+        .store
+        .save_wrap_up(id, agent, &req.disposition, &req.notes, &Value::Object(req.answers))
+        .await?;
+    let done = state
+        .engine
+        .input(Input::WrapUpDone {
+            agent: AgentId(agent as u64),
+            interaction: InteractionId(id as u64),
+        })
+        .await;
+    if let Err(e) = done {
+        // A second wrap-up of the same call updates the stored disposition only.
+        tracing::debug!(error = %e, "wrap-up after the engine forgot the interaction");
+    }
+    Ok(Json(json!({ "ok": true })))
+}
+
+async fn get_card(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Card>> {
+    caller.require(Role::Agent)?;
+    let ix = state.store.interaction(id).await?.ok_or(ApiError::NotFound("interaction"))?;
+    if caller.role == Role::Agent && ix.agent_id != Some(caller.agent_id()?) {
+        return Err(ApiError::Forbidden("this interaction was handled by another agent".into()));
+    }
+    Ok(Json(views::card(&state, id, 0).await?))
+}
+
+#[derive(Deserialize)]
+struct Limit {
+    limit: Option<i64>,
+}
+
+async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<Limit>,
+) -> ApiResult<Json<Vec<HistoryItem>>> {
+    caller.require(Role::Agent)?;
+    let limit = q.limit.unwrap_or(20).clamp(1, 200);
+    let rows = state.store.agent_history(caller.agent_id()?, limit).await?;
+    let names = state.store.list_users().await?.into_iter().map(|u| (u.id, u.name)).collect();
+    Ok(Json(views::history(&rows, &names)))
+}
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/agent/state", get(state_of))
+        .route("/api/v1/agent/status", post(set_status))
+        .route("/api/v1/agent/offers/{id}/accept", post(accept))
+        .route("/api/v1/agent/offers/{id}/reject", post(reject))
+        .route("/api/v1/agent/history", get(history))
+        .route("/api/v1/interactions/{id}", get(get_card))
+        .route("/api/v1/interactions/{id}/hangup", post(hangup))
+        .route("/api/v1/interactions/{id}/wrapup", post(wrap_up))
+}

@@ -1,0 +1,57 @@
+//! Rate limits on public endpoints: per client IP and per phone number.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::error::ApiError;
+
+/// Callback requests per IP per minute.
+pub const CALLBACKS_PER_IP_PER_MINUTE: u32 = 10;
+/// Callback requests per phone per hour.
+pub const CALLBACKS_PER_PHONE_PER_HOUR: u32 = 5;
+/// Keys tracked before old ones are purged.
+const KEYS_MAX: usize = 100_000;
+
+#[derive(Clone)]
+pub(crate) struct RateLimits {
+    per_ip: Arc<DefaultKeyedRateLimiter<String>>,
+    per_phone: Arc<DefaultKeyedRateLimiter<String>>,
+}
+
+fn nz(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}
+
+impl RateLimits {
+    pub fn new() -> RateLimits {
+        RateLimits {
+            per_ip: Arc::new(RateLimiter::keyed(Quota::per_minute(nz(
+                CALLBACKS_PER_IP_PER_MINUTE,
+            )))),
+            per_phone: Arc::new(RateLimiter::keyed(Quota::per_hour(nz(
+                CALLBACKS_PER_PHONE_PER_HOUR,
+            )))),
+        }
+    }
+
+    fn check(limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), ApiError> {
+        if limiter.len() > KEYS_MAX {
+            limiter.retain_recent();
+        }
+        limiter.check_key(&key.to_string()).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            ApiError::RateLimited { retry_after_s: wait.as_secs().max(1) }
+        })
+    }
+
+    pub fn check_ip(&self, ip: &str) -> Result<(), ApiError> {
+        Self::check(&self.per_ip, ip)
+    }
+
+    pub fn check_phone(&self, phone: &str) -> Result<(), ApiError> {
+        Self::check(&self.per_phone, phone)
+    }
+}

@@ -1,0 +1,23 @@
+//! The contact center as one deterministic state machine: the router plus the lifecycle of each
+//! interaction (reserve an agent, connect the agent's leg, dial the customer, bridge, wrap up,
+//! retry by the queue's rules).
+//!
+//! Calling convention (quinn-proto style): call [`Center::handle_input`] with the current time,
+//! then drain [`Center::poll_output`] until it returns `None`, then sleep until
+//! [`Center::poll_timeout`] and feed [`Input::Tick`].
+//!
+//! Architecture Invariant: no I/O, no clock, no async. `Output::Persist` events must be committed
+//! by the shell before it executes any later output of the same drain (durability before dial).
+
+mod center;
+mod config;
+mod flow;
+mod hours;
+mod io;
+mod snapshot;
+
+pub use center::{Center, EngineError};
+pub use config::{AcceptMode, CallOrder, CallbackPolicy, CenterConfig, QueueSetup};
+pub use hours::{BusinessHours, HoursError};
+pub use io::{CallbackSpec, Input, Notice, Output};
+pub use snapshot::{AgentSnapshot, InteractionInfo, OfferInfo, Phase};

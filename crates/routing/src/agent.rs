@@ -1,0 +1,251 @@
+//! Agents: profile, status, per-channel load, and their entries in the queues' free indexes.
+
+use domain::limits::AGENTS_MAX;
+use domain::{AgentId, Channel, DepartmentId, OfferId, QueueId, Timestamp};
+
+use crate::limits::BREAK_REASON_BYTES_MAX;
+use crate::queue::FreeKey;
+use crate::signature::{level_sum, satisfies, Req};
+use crate::timers::Timer;
+use crate::validate;
+use crate::{
+    AgentProfile, AgentStatus, OfferEnd, QueueConfig, Router, RoutingError, RoutingEvent, Strategy,
+    MISSED_OFFERS_REASON,
+};
+
+pub(crate) struct Agent {
+    pub(crate) id: AgentId,
+    /// Sorted by skill id.
+    pub(crate) skills: Vec<Req>,
+    /// Sorted, no duplicates.
+    pub(crate) departments: Vec<DepartmentId>,
+    /// Sorted, no duplicates, all known.
+    pub(crate) queues: Vec<QueueId>,
+    pub(crate) capacity: [u32; Channel::COUNT],
+    pub(crate) status: AgentStatus,
+    pub(crate) load: [u32; Channel::COUNT],
+    pub(crate) idle_since: [Timestamp; Channel::COUNT],
+    /// Consecutive offers rejected or timed out.
+    pub(crate) missed_in_row: u32,
+    /// Open offers, oldest first.
+    pub(crate) offers: Vec<OfferId>,
+    /// Entry of this agent in the free index of `queues[i]`, if any.
+    pub(crate) free_keys: Vec<Option<FreeKey>>,
+    /// Due time of the armed after-call-work timer.
+    pub(crate) acw_due: Option<Timestamp>,
+    /// Listed in `Router::pending_agents`.
+    pub(crate) pending: bool,
+    /// Listed in `Router::touched`.
+    pub(crate) touched: bool,
+}
+
+impl Agent {
+    /// Could take one more task of this queue now, skills aside.
+    pub(crate) fn free_for(&self, queue: &QueueConfig) -> bool {
+        let ch = queue.channel.index();
+        self.status == AgentStatus::Available
+            && self.load[ch] < self.capacity[ch]
+            && queue.department.is_none_or(|d| self.departments.binary_search(&d).is_ok())
+    }
+
+    pub(crate) fn satisfies(&self, needed: &[Req]) -> bool {
+        satisfies(&self.skills, needed)
+    }
+
+    pub(crate) fn free_key(&self, queue: &QueueConfig) -> FreeKey {
+        let rank = match queue.strategy {
+            Strategy::LongestIdle => 0,
+            Strategy::BestSkill => u32::MAX - level_sum(&self.skills, &queue.skills),
+        };
+        FreeKey { rank, idle_since: self.idle_since[queue.channel.index()], agent: self.id }
+    }
+}
+
+impl Router {
+    /// Adds or replaces an agent's profile, keeping status and load. A new agent starts
+    /// Offline. Every listed queue must exist; capacity may not drop below the current load.
+    pub fn upsert_agent(
+        &mut self,
+        now: Timestamp,
+        agent: AgentProfile,
+    ) -> Result<(), RoutingError> {
+        self.observe(now);
+        let profile = validate::agent_profile(agent, |q| self.queues.contains_key(&q))?;
+        let id = profile.id;
+        match self.agents.get(&id) {
+            Some(existing) => {
+                for ch in Channel::ALL {
+                    let (cap, load) = (profile.capacity[ch.index()], existing.load[ch.index()]);
+                    if cap < load {
+                        return Err(RoutingError::InvalidConfig(format!(
+                            "capacity {cap} on {} is below the agent's current load {load}",
+                            ch.as_str()
+                        )));
+                    }
+                }
+            }
+            None if self.agents.len() >= AGENTS_MAX => return Err(RoutingError::TooMany("agents")),
+            None => {
+                let agent = Agent {
+                    id,
+                    skills: Vec::new(),
+                    departments: Vec::new(),
+                    queues: Vec::new(),
+                    capacity: [0; Channel::COUNT],
+                    status: AgentStatus::Offline,
+                    load: [0; Channel::COUNT],
+                    idle_since: [now; Channel::COUNT],
+                    missed_in_row: 0,
+                    offers: Vec::new(),
+                    free_keys: Vec::new(),
+                    acw_due: None,
+                    pending: false,
+                    touched: false,
+                };
+                self.agents.insert(id, agent);
+            }
+        }
+        let agent = self.agents.get_mut(&id).expect("inserted or found above");
+        // Leave the old queues' indexes and member sets, then join the new ones.
+        for (qid, key) in agent.queues.iter().zip(&agent.free_keys) {
+            let queue = self.queues.get_mut(qid).expect("queues are never removed");
+            if let Some(key) = key {
+                assert!(queue.free.remove(key), "free index entry of {id:?} was present");
+            }
+            queue.members.remove(&id);
+        }
+        for qid in &profile.queues {
+            self.queues.get_mut(qid).expect("validated above").members.insert(id);
+        }
+        agent.free_keys = vec![None; profile.queues.len()];
+        agent.skills = profile.skills;
+        agent.departments = profile.departments;
+        agent.queues = profile.queues;
+        agent.capacity = profile.capacity;
+        self.mark_pending_agent(id);
+        self.run_matching(now);
+        Ok(())
+    }
+
+    /// Sets an agent's status. Offline and Break revoke open offers (assigned tasks finish
+    /// normally). Coming back Available from Offline or Break restarts idle time and the
+    /// missed-offer count. AfterCallWork ends by itself at `until`.
+    pub fn handle_agent_status(
+        &mut self,
+        now: Timestamp,
+        agent: AgentId,
+        status: AgentStatus,
+    ) -> Result<(), RoutingError> {
+        self.observe(now);
+        if let AgentStatus::Break { reason } = &status {
+            if reason.len() > BREAK_REASON_BYTES_MAX {
+                return Err(RoutingError::InvalidConfig(format!(
+                    "break reason longer than {BREAK_REASON_BYTES_MAX} bytes"
+                )));
+            }
+        }
+        let id = agent;
+        let agent = self.agents.get_mut(&id).ok_or(RoutingError::UnknownAgent(id))?;
+        let previous = std::mem::replace(&mut agent.status, status.clone());
+        if let Some(due) = agent.acw_due.take() {
+            assert!(self.timers.disarm(due, Timer::AfterCallWork(id)), "wrap-up timer armed");
+        }
+        match status {
+            AgentStatus::AfterCallWork { until } => {
+                agent.acw_due = Some(until);
+                self.timers.arm(until, Timer::AfterCallWork(id));
+                self.touch_agent(id);
+            }
+            AgentStatus::Available => {
+                if matches!(previous, AgentStatus::Offline | AgentStatus::Break { .. }) {
+                    agent.idle_since = [now; Channel::COUNT];
+                    agent.missed_in_row = 0;
+                }
+                self.mark_pending_agent(id);
+            }
+            AgentStatus::Offline | AgentStatus::Break { .. } => {
+                self.touch_agent(id);
+                self.revoke_offers(id);
+            }
+        }
+        self.run_matching(now);
+        Ok(())
+    }
+
+    /// Ends every open offer of the agent as Revoked; the tasks wait again.
+    fn revoke_offers(&mut self, id: AgentId) {
+        let offers = self.agents.get(&id).map(|a| a.offers.clone()).unwrap_or_default();
+        for offer in offers {
+            let closed = self.close_offer(offer, OfferEnd::Revoked);
+            assert!(closed.is_ok(), "the agent's open offer {offer:?} exists");
+        }
+    }
+
+    /// Counts a rejected or timed-out offer; too many in a row put the agent on break.
+    pub(crate) fn count_miss(&mut self, id: AgentId) {
+        let max = self.config.missed_offers_max;
+        let agent = self.agents.get_mut(&id).expect("agents are never removed");
+        agent.missed_in_row = agent.missed_in_row.saturating_add(1);
+        if max == 0 || agent.missed_in_row < max {
+            return;
+        }
+        agent.missed_in_row = 0;
+        if let AgentStatus::Break { .. } | AgentStatus::Offline = agent.status {
+            return;
+        }
+        let status = AgentStatus::Break { reason: MISSED_OFFERS_REASON.to_string() };
+        agent.status = status.clone();
+        if let Some(due) = agent.acw_due.take() {
+            assert!(self.timers.disarm(due, Timer::AfterCallWork(id)), "wrap-up timer armed");
+        }
+        self.push_event(RoutingEvent::AgentStatusChanged { agent: id, status });
+        self.touch_agent(id);
+        self.revoke_offers(id);
+    }
+
+    /// The after-call-work timer fired.
+    pub(crate) fn end_after_call_work(&mut self, id: AgentId) {
+        let agent = self.agents.get_mut(&id).expect("agents are never removed");
+        agent.acw_due = None;
+        if let AgentStatus::AfterCallWork { .. } = agent.status {
+            agent.status = AgentStatus::Available;
+            let status = AgentStatus::Available;
+            self.push_event(RoutingEvent::AgentStatusChanged { agent: id, status });
+            self.mark_pending_agent(id);
+        }
+    }
+
+    /// Brings the agent's entries in its queues' free indexes up to date.
+    pub(crate) fn sync_free(&mut self, id: AgentId) {
+        let agent = self.agents.get_mut(&id).expect("agents are never removed");
+        for (i, qid) in agent.queues.iter().enumerate() {
+            let queue = self.queues.get_mut(qid).expect("queues are never removed");
+            let wanted = agent.free_for(&queue.config).then(|| agent.free_key(&queue.config));
+            let current = &mut agent.free_keys[i];
+            if wanted != *current {
+                if let Some(old) = current.take() {
+                    assert!(queue.free.remove(&old), "free index entry of {id:?} was present");
+                }
+                if let Some(new) = wanted {
+                    assert!(queue.free.insert(new), "{id:?} indexed twice as free");
+                }
+                *current = wanted;
+            }
+        }
+    }
+
+    /// Syncs every touched agent.
+    pub(crate) fn sync_touched(&mut self) {
+        let mut touched = std::mem::take(&mut self.touched);
+        for &id in &touched {
+            if let Some(agent) = self.agents.get_mut(&id) {
+                agent.touched = false;
+            }
+            self.sync_free(id);
+        }
+        touched.clear();
+        // Syncing touches nothing, so the list is still empty; keep its allocation.
+        debug_assert!(self.touched.is_empty());
+        self.touched = touched;
+    }
+}

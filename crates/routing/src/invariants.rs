@@ -1,0 +1,164 @@
+//! Full recount of the router's state against its incremental counters and indexes. O(n) in
+//! tasks, agents and queue memberships (plus free agents times signatures for the matching
+//! invariant); meant for tests and the simulator, never for the hot path. Cheap checks stay
+//! inline where the state changes.
+
+use domain::{AgentId, Channel, QueueId};
+
+use crate::id_hash::IdMap;
+use crate::signature::SigId;
+use crate::timers::Timer;
+use crate::{AgentStatus, Router, TaskState};
+
+#[derive(Default)]
+struct QueueCount {
+    waiting: usize,
+    offered: usize,
+    assigned: usize,
+}
+
+impl Router {
+    /// Asserts every invariant of the router by recounting from scratch. Panics on a bug.
+    pub fn check_invariants(&self) {
+        let mut load: IdMap<AgentId, [u32; Channel::COUNT]> = IdMap::default();
+        let mut offers_of: IdMap<AgentId, usize> = IdMap::default();
+        let mut counts: IdMap<QueueId, QueueCount> = IdMap::default();
+        let mut sig_refs: IdMap<SigId, u64> = IdMap::default();
+        let mut overflow_timers = 0;
+        for (&id, task) in &self.tasks {
+            assert_eq!(task.id, id);
+            assert!(!task.pending, "{id:?} left pending");
+            *sig_refs.entry(task.sig).or_default() += 1;
+            let queue = self.queues.get(&task.queue).expect("task's queue exists");
+            let count = counts.entry(task.queue).or_default();
+            match task.state {
+                TaskState::Waiting => {
+                    count.waiting += 1;
+                    let partition = queue.partition(task.sig).expect("waiting task's partition");
+                    assert!(partition.tasks.contains(&task.entry()), "{id:?} not in its queue");
+                    assert!(queue.by_age.contains(&(task.entered_at, task.seq)));
+                    let rule = queue.config.overflow.get(task.overflow_next);
+                    match task.overflow_due {
+                        Some(due) => {
+                            overflow_timers += 1;
+                            assert!(self.timers.contains(due, Timer::Overflow(id)));
+                            assert!(rule.is_some(), "{id:?} has a timer but no next rule");
+                        }
+                        None => assert!(rule.is_none(), "{id:?} has a next rule but no timer"),
+                    }
+                }
+                TaskState::Offered { agent, offer } => {
+                    count.offered += 1;
+                    let record = self.offers.get(&offer).expect("offered task's offer exists");
+                    assert_eq!((record.task, record.agent), (id, agent), "offer disagrees");
+                    load.entry(agent).or_default()[task.channel.index()] += 1;
+                    *offers_of.entry(agent).or_default() += 1;
+                    assert!(task.overflow_due.is_none(), "offered {id:?} has an overflow timer");
+                }
+                TaskState::Assigned { agent } => {
+                    count.assigned += 1;
+                    load.entry(agent).or_default()[task.channel.index()] += 1;
+                    assert!(task.overflow_due.is_none(), "assigned {id:?} has an overflow timer");
+                }
+            }
+        }
+        // Each offer belongs to exactly one task in state Offered with this very offer, so no
+        // task is offered twice and no offer outlives its task.
+        for (&offer, record) in &self.offers {
+            let task = self.tasks.get(&record.task).expect("offer's task exists");
+            assert_eq!(task.state, TaskState::Offered { agent: record.agent, offer });
+            assert!(self.timers.contains(record.expires_at, Timer::Offer(offer)));
+        }
+        let mut acw_timers = 0;
+        let mut memberships = 0;
+        for (&id, agent) in &self.agents {
+            assert_eq!(agent.id, id);
+            assert!(!agent.pending || self.has_pending_work(), "{id:?} left pending");
+            assert!(!agent.touched, "{id:?} left touched");
+            let recount = load.get(&id).copied().unwrap_or_default();
+            assert_eq!(agent.load, recount, "load of {id:?} differs from a recount");
+            for ch in Channel::ALL {
+                let i = ch.index();
+                assert!(agent.load[i] <= agent.capacity[i], "{id:?} over capacity on {ch:?}");
+            }
+            let open = offers_of.get(&id).copied().unwrap_or_default();
+            assert_eq!(agent.offers.len(), open, "open offers of {id:?}");
+            for offer in &agent.offers {
+                assert_eq!(self.offers.get(offer).map(|o| o.agent), Some(id));
+            }
+            match (&agent.status, agent.acw_due) {
+                (AgentStatus::AfterCallWork { until }, Some(due)) => {
+                    assert_eq!(*until, due);
+                    assert!(self.timers.contains(due, Timer::AfterCallWork(id)));
+                    acw_timers += 1;
+                }
+                (_, None) => {}
+                (status, Some(_)) => panic!("{id:?} has a wrap-up timer while {status:?}"),
+            }
+            assert!(agent.queues.windows(2).all(|w| w[0] < w[1]), "queues sorted");
+            assert_eq!(agent.queues.len(), agent.free_keys.len());
+            for (qid, key) in agent.queues.iter().zip(&agent.free_keys) {
+                let queue = self.queues.get(qid).expect("agent's queue exists");
+                memberships += 1;
+                assert!(queue.members.contains(&id), "{id:?} missing from members of {qid:?}");
+                let wanted = agent.free_for(&queue.config).then(|| agent.free_key(&queue.config));
+                if !agent.pending {
+                    assert_eq!(*key, wanted, "free index entry of {id:?} in {qid:?} is stale");
+                }
+                if let Some(key) = key {
+                    assert!(queue.free.contains(key), "{id:?} missing from free of {qid:?}");
+                }
+            }
+        }
+        let mut free_entries = 0;
+        let mut member_total = 0;
+        for (&qid, queue) in &self.queues {
+            assert_eq!(queue.config.id, qid);
+            let count = counts.remove(&qid).unwrap_or_default();
+            assert_eq!(queue.waiting(), count.waiting, "waiting count of {qid:?}");
+            assert_eq!(queue.offered, count.offered, "offered count of {qid:?}");
+            assert_eq!(queue.assigned, count.assigned, "assigned count of {qid:?}");
+            let in_partitions: usize = queue.partitions.iter().map(|p| p.tasks.len()).sum();
+            assert_eq!(in_partitions, count.waiting, "partitions of {qid:?}");
+            for (i, partition) in queue.partitions.iter().enumerate() {
+                assert!(!partition.tasks.is_empty(), "empty partition kept in {qid:?}");
+                let duplicate = queue.partitions[..i].iter().any(|p| p.sig == partition.sig);
+                assert!(!duplicate, "two partitions for one signature in {qid:?}");
+            }
+            free_entries += queue.free.len();
+            for key in &queue.free {
+                let agent = self.agents.get(&key.agent).expect("indexed agent exists");
+                assert!(queue.members.contains(&key.agent));
+                let at = agent.queues.binary_search(&qid).expect("indexed agent serves queue");
+                assert_eq!(agent.free_keys[at], Some(*key), "free index and agent disagree");
+                if self.has_pending_work() {
+                    continue;
+                }
+                // The matching invariant: nothing waits that a free agent could take.
+                for partition in &queue.partitions {
+                    assert!(
+                        !agent.satisfies(self.sigs.reqs(partition.sig)),
+                        "{:?} is free and eligible for waiting tasks of {qid:?}",
+                        key.agent
+                    );
+                }
+            }
+            for member in &queue.members {
+                let agent = self.agents.get(member).expect("member exists");
+                assert!(agent.queues.binary_search(&qid).is_ok(), "{member:?} left {qid:?}");
+            }
+            member_total += queue.members.len();
+        }
+        assert_eq!(memberships, member_total, "member sets match the agents' queue lists");
+        let keys: usize = self.agents.values().flat_map(|a| &a.free_keys).flatten().count();
+        assert_eq!(free_entries, keys, "free indexes hold exactly the agents' entries");
+        assert!(counts.is_empty(), "tasks in unknown queues");
+        assert_eq!(self.timers.len(), self.offers.len() + acw_timers + overflow_timers);
+        // Signatures live exactly as long as tasks hold them.
+        *sig_refs.entry(SigId::NONE).or_default() += 1;
+        for (sig, refs) in self.sigs.live() {
+            assert_eq!(sig_refs.remove(&sig), Some(refs), "references of {sig:?}");
+        }
+        assert!(sig_refs.is_empty(), "tasks hold unknown signatures");
+    }
+}

@@ -1,0 +1,48 @@
+//! Automatic contact distribution (ACD), sans-I/O.
+//!
+//! The [`Router`] holds queues, agents and tasks. Callers feed it inputs (`handle_*`, each with
+//! `now`), then drain [`Router::poll_event`] and ask [`Router::poll_timeout`] when to call
+//! [`Router::handle_timeout`] next.
+//!
+//! Architecture Invariant: no I/O, no clock, no randomness. Time is an argument.
+//!
+//! # Code map
+//! - `config`, `event`, `error`, `view`: the public vocabulary (inputs, outputs, getters).
+//! - `router`: the state and the pending-work plumbing shared by every input.
+//! - `task`: enqueue, cancel, release; a task entering and leaving its queue's order.
+//! - `queue`: per-queue partitions of waiting tasks by requirement `signature`, each ordered by
+//!   the static key from `aging`; the index of free agents in strategy order.
+//! - `agent`: profiles, status, load, and the agents' entries in the free indexes.
+//! - `offer`: offering, accepting, rejecting, revoking; missed-offer counting.
+//! - `matching`: restores "no waiting task has a free eligible agent" after each input.
+//! - `overflow`, `timers`: time-driven steps (overflow, offer expiry, end of after-call work).
+//! - `invariants`: [`Router::check_invariants`], the full recount used by tests.
+//! - `limits`: bounds only the router needs; `validate` checks configuration against them.
+
+mod agent;
+mod aging;
+mod config;
+mod error;
+mod event;
+mod id_hash;
+mod invariants;
+pub mod limits;
+mod matching;
+mod offer;
+mod overflow;
+mod queue;
+mod router;
+mod signature;
+mod task;
+mod timers;
+mod validate;
+mod view;
+
+pub use config::{
+    AgentProfile, OverflowAction, OverflowRule, QueueConfig, RouterConfig, Strategy, TaskSpec,
+    MISSED_OFFERS_REASON,
+};
+pub use error::RoutingError;
+pub use event::{OfferEnd, RoutingEvent};
+pub use router::Router;
+pub use view::{AgentStatus, AgentView, QueueSnapshot, TaskState, TaskView};

@@ -1,0 +1,121 @@
+//! Offers: reserving one unit of an agent's capacity for a task until accept, reject,
+//! timeout or revocation.
+
+use domain::{AgentId, OfferId, TaskId, Timestamp};
+
+use crate::timers::Timer;
+use crate::{OfferEnd, Router, RoutingError, RoutingEvent, TaskState};
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Offer {
+    pub(crate) task: TaskId,
+    pub(crate) agent: AgentId,
+    pub(crate) expires_at: Timestamp,
+}
+
+impl Router {
+    pub fn handle_accept(&mut self, now: Timestamp, offer: OfferId) -> Result<(), RoutingError> {
+        self.observe(now);
+        self.close_offer(offer, OfferEnd::Accepted)?;
+        self.run_matching(now);
+        Ok(())
+    }
+
+    /// The agent declined; the task waits again in its place and goes to another agent first.
+    pub fn handle_reject(&mut self, now: Timestamp, offer: OfferId) -> Result<(), RoutingError> {
+        self.observe(now);
+        let closed = self.close_offer(offer, OfferEnd::Rejected)?;
+        self.count_miss(closed.agent);
+        self.run_matching(now);
+        Ok(())
+    }
+
+    /// The offer timer fired.
+    pub(crate) fn offer_timed_out(&mut self, offer: OfferId) {
+        let closed = self.close_offer(offer, OfferEnd::TimedOut);
+        // The timer is disarmed whenever the offer closes, so a firing timer has its offer.
+        let closed = closed.unwrap_or_else(|_| panic!("timer of closed offer {offer:?} fired"));
+        self.count_miss(closed.agent);
+    }
+
+    /// Offers a waiting task to an agent free for its queue (checked here).
+    pub(crate) fn make_offer(&mut self, now: Timestamp, task_id: TaskId, agent_id: AgentId) {
+        self.leave_waiting(task_id);
+        let offer = OfferId(self.next_offer);
+        self.next_offer += 1;
+        let task = self.tasks.get_mut(&task_id).expect("matched task exists");
+        let queue = self.queues.get_mut(&task.queue).expect("queues are never removed");
+        let agent = self.agents.get_mut(&agent_id).expect("matched agent exists");
+        assert!(agent.free_for(&queue.config), "{agent_id:?} is offered a task it cannot take");
+        assert!(
+            agent.satisfies(self.sigs.reqs(task.sig)),
+            "{agent_id:?} lacks the skills of {task_id:?}"
+        );
+        let channel = queue.config.channel;
+        agent.load[channel.index()] += 1;
+        agent.offers.push(offer);
+        queue.offered += 1;
+        task.state = TaskState::Offered { agent: agent_id, offer };
+        task.channel = channel;
+        let expires_at = now.plus_ms(queue.config.offer_ms);
+        let record = Offer { task: task_id, agent: agent_id, expires_at };
+        assert!(self.offers.insert(offer, record).is_none(), "offer id {offer:?} reused");
+        self.timers.arm(expires_at, Timer::Offer(offer));
+        self.push_event(RoutingEvent::Offered {
+            offer,
+            task: task_id,
+            agent: agent_id,
+            expires_at,
+        });
+        self.touch_agent(agent_id);
+    }
+
+    /// Ends an open offer. Unless accepted, the agent's capacity comes back and the task waits
+    /// again at its original place (remembering the agent if it missed the offer).
+    pub(crate) fn close_offer(
+        &mut self,
+        offer: OfferId,
+        end: OfferEnd,
+    ) -> Result<Offer, RoutingError> {
+        let record = self.offers.remove(&offer).ok_or(RoutingError::UnknownOffer(offer))?;
+        let Offer { task: task_id, agent: agent_id, expires_at } = record;
+        // Already gone when the timer itself fired.
+        self.timers.disarm(expires_at, Timer::Offer(offer));
+        let task = self.tasks.get_mut(&task_id).expect("an open offer's task exists");
+        assert_eq!(
+            task.state,
+            TaskState::Offered { agent: agent_id, offer },
+            "offer and task disagree"
+        );
+        let queue = self.queues.get_mut(&task.queue).expect("queues are never removed");
+        let agent = self.agents.get_mut(&agent_id).expect("agents are never removed");
+        let at = agent.offers.iter().position(|&o| o == offer);
+        let at = at.unwrap_or_else(|| panic!("{agent_id:?} does not list {offer:?}"));
+        agent.offers.remove(at);
+        assert!(queue.offered > 0, "offered counter underflows");
+        queue.offered -= 1;
+        self.events.push_back(RoutingEvent::OfferEnded {
+            offer,
+            task: task_id,
+            agent: agent_id,
+            end,
+        });
+        if end == OfferEnd::Accepted {
+            task.state = TaskState::Assigned { agent: agent_id };
+            queue.assigned += 1;
+            agent.missed_in_row = 0;
+            return Ok(record);
+        }
+        let ch = task.channel.index();
+        assert!(agent.load[ch] > 0, "load of {agent_id:?} underflows");
+        agent.load[ch] -= 1;
+        if end != OfferEnd::Revoked {
+            task.missed.insert(agent_id);
+        }
+        task.state = TaskState::Waiting;
+        self.enter_waiting(task_id);
+        self.mark_pending_task(task_id);
+        self.mark_pending_agent(agent_id);
+        Ok(record)
+    }
+}

@@ -1,0 +1,129 @@
+//! The [`Router`] state and the plumbing every input shares: ids, pending work, events.
+
+use std::collections::VecDeque;
+
+use domain::{AgentId, QueueId, TaskId, Timestamp};
+
+use crate::agent::Agent;
+use crate::id_hash::IdMap;
+use crate::offer::Offer;
+use crate::queue::QueueState;
+use crate::signature::{Req, Signatures};
+use crate::task::Task;
+use crate::timers::{Timer, Timers};
+use crate::{RouterConfig, RoutingEvent};
+
+/// The ACD state machine. See the crate docs for the calling convention.
+///
+/// Architecture Invariant (the matching invariant): when no input is being handled, no waiting
+/// task has a free agent eligible for it, unless that agent or task is listed as pending work
+/// (only [`Router::upsert_queue`], which has no `now`, leaves pending work behind;
+/// [`Router::poll_timeout`] then asks for a call right away).
+pub struct Router {
+    pub(crate) config: RouterConfig,
+    pub(crate) queues: IdMap<QueueId, QueueState>,
+    pub(crate) agents: IdMap<domain::AgentId, Agent>,
+    pub(crate) tasks: IdMap<TaskId, Task>,
+    pub(crate) offers: IdMap<domain::OfferId, Offer>,
+    pub(crate) sigs: Signatures,
+    pub(crate) timers: Timers,
+    pub(crate) events: VecDeque<RoutingEvent>,
+    /// Orders tasks entered at the same millisecond; never reused.
+    pub(crate) next_seq: u64,
+    pub(crate) next_offer: u64,
+    /// Bumped on every queue change; a task whose cached requirements carry another value
+    /// recomputes them when it next waits.
+    pub(crate) next_generation: u64,
+    /// Latest `now` seen, the due time of pending work left by `upsert_queue`.
+    pub(crate) last_now: Timestamp,
+    /// Tasks that became waiting (or changed requirements) during this input.
+    pub(crate) pending_tasks: Vec<TaskId>,
+    /// Agents that gained capacity or eligibility during this input.
+    pub(crate) pending_agents: Vec<AgentId>,
+    /// Agents whose entries in the queues' free-agent indexes may be stale.
+    pub(crate) touched: Vec<AgentId>,
+    pub(crate) scratch_reqs: Vec<Req>,
+    pub(crate) scratch_timers: Vec<(Timestamp, Timer)>,
+}
+
+impl Router {
+    pub fn new(config: RouterConfig) -> Router {
+        Router {
+            config,
+            queues: IdMap::default(),
+            agents: IdMap::default(),
+            tasks: IdMap::default(),
+            offers: IdMap::default(),
+            sigs: Signatures::new(),
+            timers: Timers::default(),
+            events: VecDeque::new(),
+            next_seq: 0,
+            next_offer: 1,
+            next_generation: 0,
+            last_now: Timestamp::ZERO,
+            pending_tasks: Vec::new(),
+            pending_agents: Vec::new(),
+            touched: Vec::new(),
+            scratch_reqs: Vec::new(),
+            scratch_timers: Vec::new(),
+        }
+    }
+
+    /// Next decision or notice, oldest first. The caller drains this after every input.
+    pub fn poll_event(&mut self) -> Option<RoutingEvent> {
+        self.events.pop_front()
+    }
+
+    /// Tasks alive in the router (waiting, offered or assigned).
+    pub fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    pub(crate) fn observe(&mut self, now: Timestamp) {
+        self.last_now = self.last_now.max(now);
+    }
+
+    pub(crate) fn has_pending_work(&self) -> bool {
+        !self.pending_tasks.is_empty() || !self.pending_agents.is_empty()
+    }
+
+    pub(crate) fn push_event(&mut self, event: RoutingEvent) {
+        self.events.push_back(event);
+    }
+
+    /// The task must look for an agent before this input ends.
+    pub(crate) fn mark_pending_task(&mut self, id: TaskId) {
+        if let Some(task) = self.tasks.get_mut(&id) {
+            if !task.pending {
+                task.pending = true;
+                self.pending_tasks.push(id);
+            }
+        }
+    }
+
+    /// The agent must look for work before this input ends.
+    pub(crate) fn mark_pending_agent(&mut self, id: AgentId) {
+        if let Some(agent) = self.agents.get_mut(&id) {
+            if !agent.pending {
+                agent.pending = true;
+                self.pending_agents.push(id);
+            }
+        }
+        self.touch_agent(id);
+    }
+
+    /// The agent's free-index entries must be re-synced before they are next relied on.
+    pub(crate) fn touch_agent(&mut self, id: AgentId) {
+        if let Some(agent) = self.agents.get_mut(&id) {
+            if !agent.touched {
+                agent.touched = true;
+                self.touched.push(id);
+            }
+        }
+    }
+
+    pub(crate) fn bump_generation(&mut self) -> u64 {
+        self.next_generation += 1;
+        self.next_generation
+    }
+}

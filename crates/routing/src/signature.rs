@@ -1,0 +1,188 @@
+//! Requirement signatures: the sorted list of (skill, minimum level) a waiting task needs,
+//! its queue's merged with its own. Interned to a small id so that each queue partitions its
+//! waiting tasks by signature and a freed agent checks one head per signature.
+
+use domain::{SkillId, SkillLevel};
+
+use crate::id_hash::IdMap;
+
+/// One requirement or one held skill.
+pub(crate) type Req = (SkillId, SkillLevel);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct SigId(u32);
+
+impl SigId {
+    /// No requirement at all (relaxed tasks, queues without skills). Never freed.
+    pub(crate) const NONE: SigId = SigId(0);
+
+    fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+struct Entry {
+    reqs: Box<[Req]>,
+    /// Tasks holding this signature (plus one for [`SigId::NONE`], which stays forever).
+    refs: u64,
+}
+
+/// Reference-counted interner: a signature lives while a task holds it, so the table is bounded
+/// by the number of tasks and ids are recycled.
+pub(crate) struct Signatures {
+    ids: IdMap<Box<[Req]>, SigId>,
+    entries: Vec<Entry>,
+    free: Vec<SigId>,
+}
+
+impl Signatures {
+    pub(crate) fn new() -> Signatures {
+        let mut ids = IdMap::default();
+        ids.insert(Box::default(), SigId::NONE);
+        Signatures { ids, entries: vec![Entry { reqs: Box::default(), refs: 1 }], free: Vec::new() }
+    }
+
+    pub(crate) fn find(&self, reqs: &[Req]) -> Option<SigId> {
+        self.ids.get(reqs).copied()
+    }
+
+    pub(crate) fn acquire(&mut self, reqs: &[Req]) -> SigId {
+        if let Some(&id) = self.ids.get(reqs) {
+            self.entries[id.index()].refs += 1;
+            return id;
+        }
+        let boxed: Box<[Req]> = reqs.into();
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.entries[id.index()] = Entry { reqs: boxed.clone(), refs: 1 };
+                id
+            }
+            None => {
+                // Live signatures are bounded by live tasks (TASKS_MAX), far below u32::MAX.
+                let id = SigId(u32::try_from(self.entries.len()).expect("signatures fit u32"));
+                self.entries.push(Entry { reqs: boxed.clone(), refs: 1 });
+                id
+            }
+        };
+        self.ids.insert(boxed, id);
+        id
+    }
+
+    pub(crate) fn release(&mut self, id: SigId) {
+        let entry = &mut self.entries[id.index()];
+        assert!(entry.refs > 0, "signature {id:?} released more often than acquired");
+        entry.refs -= 1;
+        if entry.refs == 0 {
+            let reqs = std::mem::take(&mut entry.reqs);
+            self.ids.remove(&reqs);
+            self.free.push(id);
+        }
+    }
+
+    pub(crate) fn reqs(&self, id: SigId) -> &[Req] {
+        &self.entries[id.index()].reqs
+    }
+
+    /// (id, references) of every live signature, for the invariant recount.
+    pub(crate) fn live(&self) -> impl Iterator<Item = (SigId, u64)> + '_ {
+        self.ids.values().map(|&id| (id, self.entries[id.index()].refs))
+    }
+}
+
+/// `out` = the union of two sorted requirement lists, each skill at the higher level.
+pub(crate) fn merge_requirements(out: &mut Vec<Req>, a: &[Req], b: &[Req]) {
+    out.clear();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push((a[i].0, a[i].1.max(b[j].1)));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+}
+
+/// Whether sorted `held` skills meet every sorted requirement in `needed`.
+pub(crate) fn satisfies(held: &[Req], needed: &[Req]) -> bool {
+    let mut held = held.iter();
+    'next: for &(skill, level) in needed {
+        for &(have, have_level) in held.by_ref() {
+            if have == skill {
+                if have_level >= level {
+                    continue 'next;
+                }
+                return false;
+            }
+            if have > skill {
+                return false;
+            }
+        }
+        return false;
+    }
+    true
+}
+
+/// Sum of the held levels of the given skills (a missing skill counts zero).
+pub(crate) fn level_sum(held: &[Req], of: &[Req]) -> u32 {
+    of.iter()
+        .map(|&(skill, _)| match held.binary_search_by_key(&skill, |r| r.0) {
+            Ok(i) => u32::from(held[i].1.get()),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(skill: u32, level: i64) -> Req {
+        // Test levels are literals inside 1..=10.
+        (SkillId(skill), SkillLevel::new(level).expect("valid level"))
+    }
+
+    #[test]
+    fn merge_takes_the_higher_level() {
+        let mut out = Vec::new();
+        merge_requirements(&mut out, &[r(1, 3), r(4, 2)], &[r(1, 5), r(2, 1), r(9, 9)]);
+        assert_eq!(out, vec![r(1, 5), r(2, 1), r(4, 2), r(9, 9)]);
+    }
+
+    #[test]
+    fn satisfies_needs_every_skill_at_level() {
+        let held = [r(1, 5), r(3, 2), r(7, 10)];
+        assert!(satisfies(&held, &[]));
+        assert!(satisfies(&held, &[r(1, 5), r(7, 3)]));
+        assert!(!satisfies(&held, &[r(1, 6)]));
+        assert!(!satisfies(&held, &[r(2, 1)]));
+        assert!(!satisfies(&held, &[r(8, 1)]));
+        assert!(!satisfies(&[], &[r(1, 1)]));
+        assert_eq!(level_sum(&held, &[r(1, 1), r(2, 1), r(7, 1)]), 15);
+    }
+
+    #[test]
+    fn interner_recycles_ids() {
+        let mut sigs = Signatures::new();
+        assert_eq!(sigs.acquire(&[]), SigId::NONE);
+        let a = sigs.acquire(&[r(1, 2)]);
+        assert_eq!(sigs.acquire(&[r(1, 2)]), a);
+        sigs.release(a);
+        sigs.release(a);
+        assert_eq!(sigs.find(&[r(1, 2)]), None);
+        let b = sigs.acquire(&[r(2, 2)]);
+        assert_eq!(b, a, "freed id is reused");
+        assert_eq!(sigs.reqs(b), &[r(2, 2)]);
+    }
+}

@@ -1,0 +1,264 @@
+//! Tasks: entering the router, waiting in a partition, leaving it (cancel, release).
+
+use domain::limits::TASKS_MAX;
+use domain::{AgentId, Channel, QueueId, TaskId, Timestamp};
+
+use crate::aging::order_key;
+use crate::limits::{MISSED_AGENTS_PER_TASK_MAX, SIGNATURES_PER_QUEUE_MAX};
+use crate::queue::WaitEntry;
+use crate::signature::{merge_requirements, Req, SigId};
+use crate::timers::Timer;
+use crate::validate;
+use crate::{AgentStatus, Router, RoutingError, RoutingEvent, TaskSpec, TaskState};
+
+/// Agents that recently missed (rejected or let time out) a task, most recent last. The task
+/// goes to anyone else first; bounded, the oldest is forgotten.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct MissedAgents {
+    agents: [Option<AgentId>; MISSED_AGENTS_PER_TASK_MAX],
+    next: u8,
+}
+
+impl MissedAgents {
+    pub(crate) fn insert(&mut self, agent: AgentId) {
+        if self.contains(agent) {
+            return;
+        }
+        self.agents[usize::from(self.next)] = Some(agent);
+        self.next = ((usize::from(self.next) + 1) % MISSED_AGENTS_PER_TASK_MAX) as u8;
+    }
+
+    pub(crate) fn contains(&self, agent: AgentId) -> bool {
+        self.agents.contains(&Some(agent))
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = AgentId> + '_ {
+        self.agents.iter().flatten().copied()
+    }
+}
+
+pub(crate) struct Task {
+    pub(crate) id: TaskId,
+    pub(crate) queue: QueueId,
+    pub(crate) priority: i32,
+    /// When it entered the router; kept across overflow moves.
+    pub(crate) entered_at: Timestamp,
+    pub(crate) seq: u64,
+    /// The task's own requirements, sorted; merged with the queue's into `sig`.
+    pub(crate) own_skills: Vec<Req>,
+    /// RelaxSkills applied in the current queue.
+    pub(crate) relaxed: bool,
+    pub(crate) sig: SigId,
+    pub(crate) neg_key: i128,
+    /// Generation of the queue configuration `sig` and `neg_key` were computed for.
+    pub(crate) generation: u64,
+    pub(crate) state: TaskState,
+    /// Channel of the capacity unit held while offered or assigned.
+    pub(crate) channel: Channel,
+    /// Index of the next overflow rule of the current queue.
+    pub(crate) overflow_next: usize,
+    /// Due time of the armed overflow timer (only while waiting).
+    pub(crate) overflow_due: Option<Timestamp>,
+    pub(crate) missed: MissedAgents,
+    /// Listed in `Router::pending_tasks`.
+    pub(crate) pending: bool,
+}
+
+impl Task {
+    pub(crate) fn entry(&self) -> WaitEntry {
+        WaitEntry {
+            neg_key: self.neg_key,
+            entered_at: self.entered_at,
+            seq: self.seq,
+            task: self.id,
+            priority: self.priority,
+        }
+    }
+}
+
+impl Router {
+    pub fn handle_enqueue(&mut self, now: Timestamp, task: TaskSpec) -> Result<(), RoutingError> {
+        self.observe(now);
+        if self.tasks.contains_key(&task.id) {
+            return Err(RoutingError::DuplicateTask(task.id));
+        }
+        let queue = self.queues.get(&task.queue).ok_or(RoutingError::UnknownQueue(task.queue))?;
+        let own_skills = validate::requirements(&task.skills, "task")?;
+        if queue.waiting() >= queue.config.depth_max {
+            return Err(RoutingError::QueueFull(task.queue));
+        }
+        if self.tasks.len() >= TASKS_MAX {
+            return Err(RoutingError::TooMany("tasks"));
+        }
+        merge_requirements(&mut self.scratch_reqs, &queue.config.skills, &own_skills);
+        let known = self.sigs.find(&self.scratch_reqs);
+        let partition_len = known.and_then(|sig| queue.partition(sig)).map(|p| p.tasks.len());
+        if partition_len.is_none() && queue.partitions.len() >= SIGNATURES_PER_QUEUE_MAX {
+            return Err(RoutingError::TooMany("skill combinations waiting in one queue"));
+        }
+        let sig = self.sigs.acquire(&self.scratch_reqs);
+        let aging = queue.config.aging_ms_per_level;
+        let generation = queue.generation;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.tasks.insert(
+            task.id,
+            Task {
+                id: task.id,
+                queue: task.queue,
+                priority: task.priority,
+                entered_at: now,
+                seq,
+                own_skills,
+                relaxed: false,
+                sig,
+                neg_key: -order_key(task.priority, now, aging),
+                generation,
+                state: TaskState::Waiting,
+                channel: Channel::Voice,
+                overflow_next: 0,
+                overflow_due: None,
+                missed: MissedAgents::default(),
+                pending: false,
+            },
+        );
+        self.enter_waiting(task.id);
+        // Matching invariant: tasks already waiting with this signature have no free eligible
+        // agent, so neither has this one. Only the first of a signature searches.
+        if partition_len.is_none() {
+            self.mark_pending_task(task.id);
+        }
+        self.run_matching(now);
+        Ok(())
+    }
+
+    /// Removes a task in any state (customer hung up while waiting, callback cancelled). An open
+    /// offer ends as Revoked; an assigned task frees the agent without wrap-up.
+    pub fn handle_cancel(&mut self, now: Timestamp, task: TaskId) -> Result<(), RoutingError> {
+        self.observe(now);
+        let state = self.tasks.get(&task).ok_or(RoutingError::UnknownTask(task))?.state;
+        match state {
+            TaskState::Waiting => self.leave_waiting(task),
+            TaskState::Offered { offer, .. } => {
+                self.close_offer(offer, crate::OfferEnd::Revoked)?;
+                self.leave_waiting(task);
+            }
+            TaskState::Assigned { agent } => self.free_assigned(now, task, agent),
+        }
+        self.remove_task(task);
+        self.run_matching(now);
+        Ok(())
+    }
+
+    /// Finishes an assigned task: frees the agent's capacity and, for voice, starts wrap-up.
+    pub fn handle_release(&mut self, now: Timestamp, task: TaskId) -> Result<(), RoutingError> {
+        self.observe(now);
+        let found = self.tasks.get(&task).ok_or(RoutingError::UnknownTask(task))?;
+        let TaskState::Assigned { agent } = found.state else {
+            return Err(RoutingError::WrongTaskState(task));
+        };
+        let (channel, queue) = (found.channel, found.queue);
+        self.free_assigned(now, task, agent);
+        // Queues are never removed, so the task's queue exists.
+        let wrap_up_ms = self.queues.get(&queue).map_or(0, |q| q.config.wrap_up_ms);
+        if channel == Channel::Voice && wrap_up_ms > 0 {
+            self.start_wrap_up(agent, now.plus_ms(wrap_up_ms));
+        }
+        self.remove_task(task);
+        self.run_matching(now);
+        Ok(())
+    }
+
+    /// Gives back the capacity an assigned task held; the agent has been idle since now.
+    fn free_assigned(&mut self, now: Timestamp, task: TaskId, agent_id: AgentId) {
+        let task = self.tasks.get(&task).expect("caller looked the task up");
+        let queue = self.queues.get_mut(&task.queue).expect("queues are never removed");
+        assert!(queue.assigned > 0, "assigned counter of {:?} underflows", task.queue);
+        queue.assigned -= 1;
+        let agent = self.agents.get_mut(&agent_id).expect("agents are never removed");
+        let ch = task.channel.index();
+        assert!(agent.load[ch] > 0, "{agent_id:?} releases a task it does not hold");
+        agent.load[ch] -= 1;
+        agent.idle_since[ch] = now;
+        self.mark_pending_agent(agent_id);
+    }
+
+    /// After-call work after a voice task, unless the agent already left (break, offline).
+    fn start_wrap_up(&mut self, agent_id: AgentId, until: Timestamp) {
+        let agent = self.agents.get_mut(&agent_id).expect("agents are never removed");
+        let until = match agent.status {
+            AgentStatus::Available => until,
+            AgentStatus::AfterCallWork { until: current } => until.max(current),
+            AgentStatus::Offline | AgentStatus::Break { .. } => return,
+        };
+        if let Some(due) = agent.acw_due.take() {
+            self.timers.disarm(due, Timer::AfterCallWork(agent_id));
+        }
+        agent.status = AgentStatus::AfterCallWork { until };
+        agent.acw_due = Some(until);
+        self.timers.arm(until, Timer::AfterCallWork(agent_id));
+        let status = agent.status.clone();
+        self.push_event(RoutingEvent::AgentStatusChanged { agent: agent_id, status });
+        self.touch_agent(agent_id);
+    }
+
+    /// Drops a task that is no longer waiting, offered or assigned anywhere.
+    fn remove_task(&mut self, id: TaskId) {
+        let task = self.tasks.remove(&id);
+        let task = task.unwrap_or_else(|| panic!("task {id:?} removed twice"));
+        assert!(task.overflow_due.is_none(), "removed task {id:?} keeps a timer");
+        self.sigs.release(task.sig);
+    }
+
+    /// Recomputes the task's signature and order key if its queue changed since.
+    fn refresh_requirements(&mut self, id: TaskId, force: bool) {
+        let task = self.tasks.get_mut(&id).expect("caller looked the task up");
+        let queue = self.queues.get(&task.queue).expect("queues are never removed");
+        if !force && task.generation == queue.generation {
+            return;
+        }
+        if task.relaxed {
+            self.scratch_reqs.clear();
+        } else {
+            merge_requirements(&mut self.scratch_reqs, &queue.config.skills, &task.own_skills);
+        }
+        let sig = self.sigs.acquire(&self.scratch_reqs);
+        self.sigs.release(task.sig);
+        task.sig = sig;
+        task.neg_key = -order_key(task.priority, task.entered_at, queue.config.aging_ms_per_level);
+        task.generation = queue.generation;
+        task.overflow_next = task.overflow_next.min(queue.config.overflow.len());
+    }
+
+    /// Puts a task (state Waiting) into its queue's order and arms its next overflow step.
+    pub(crate) fn enter_waiting(&mut self, id: TaskId) {
+        self.refresh_requirements(id, false);
+        let task = self.tasks.get_mut(&id).expect("caller looked the task up");
+        assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are queued");
+        let queue = self.queues.get_mut(&task.queue).expect("queues are never removed");
+        queue.insert_waiting(task.sig, task.entry());
+        assert!(task.overflow_due.is_none(), "task {id:?} has two overflow timers");
+        if let Some(rule) = queue.config.overflow.get(task.overflow_next) {
+            let due = task.entered_at.plus_ms(rule.after_ms);
+            task.overflow_due = Some(due);
+            self.timers.arm(due, Timer::Overflow(id));
+        }
+    }
+
+    /// Takes a waiting task out of its queue's order and disarms its overflow step.
+    pub(crate) fn leave_waiting(&mut self, id: TaskId) {
+        let task = self.tasks.get_mut(&id).expect("caller looked the task up");
+        assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are queued");
+        let queue = self.queues.get_mut(&task.queue).expect("queues are never removed");
+        queue.remove_waiting(task.sig, &task.entry());
+        if let Some(due) = task.overflow_due.take() {
+            assert!(self.timers.disarm(due, Timer::Overflow(id)), "overflow timer was armed");
+        }
+    }
+
+    /// Re-queues a task with new requirements (relaxed, or moved to another queue).
+    pub(crate) fn requeue_changed(&mut self, id: TaskId) {
+        self.refresh_requirements(id, true);
+        self.enter_waiting(id);
+    }
+}

@@ -1,0 +1,12 @@
+//! Simulations and benchmarks that drive the real sans-I/O state machines with seeded
+//! randomness. A seed reproduces a run.
+//!
+//! Unlike the core crates, this one may read a clock, but only to measure: simulated time is
+//! still an argument, so results other than durations do not depend on the machine.
+//!
+//! - [`routing_bench`]: routing decisions per second and enqueue-to-offer latency of
+//!   [`routing::Router`] at contact-center scale.
+
+pub mod routing_bench;
+
+pub use routing_bench::{run_routing_bench, RoutingBenchConfig, RoutingBenchReport};

@@ -1,0 +1,335 @@
+//! One contract suite, run against SQLite and PostgreSQL. Each test gets a fresh database.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use domain::event::{AgentState, CallbackStatus, Event, EventKind, Outcome};
+use domain::{AgentId, CallbackId, InteractionId, QueueId, Timestamp};
+use serde_json::json;
+use sqlx::Connection;
+use store::{InsertOutcome, NewCallback, NewUser, SettingsTable, Store, StoreError};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn pg_admin_url() -> String {
+    std::env::var("SWITCHBOARD_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A fresh, empty database of the given kind. The temp dir keeps SQLite files alive.
+async fn fresh(kind: &str) -> (Store, Option<tempfile::TempDir>) {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    match kind {
+        "sqlite" => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("test.db").display());
+            (Store::connect(&url).await.expect("sqlite store"), Some(dir))
+        }
+        _ => {
+            let admin = pg_admin_url();
+            let name = format!("sb_contract_{}_{}", std::process::id(), n);
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("PostgreSQL must run for the store contract tests (see scripts/setup)");
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("drop");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create");
+            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).expect("url has a path");
+            (Store::connect(&format!("{base}/{name}")).await.expect("pg store"), None)
+        }
+    }
+}
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name("sqlite").await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name("postgres").await })*
+        }
+    };
+}
+
+contract!(
+    users_round_trip_and_conflict,
+    settings_tables_round_trip,
+    callback_insert_dedupes_and_replays,
+    events_project_the_callback_lifecycle,
+    recovery_closes_open_interactions,
+    sessions_expire_and_tokens_resolve,
+    migrations_are_idempotent,
+);
+
+fn new_user(login: &str) -> NewUser {
+    NewUser {
+        login: login.into(),
+        name: "Ann Agent".into(),
+        role: "agent".into(),
+        password_hash: "hash".into(),
+        profile: json!({ "skills": { "billing": 5 } }),
+    }
+}
+
+async fn users_round_trip_and_conflict(kind: &str) {
+    let (s, _d) = fresh(kind).await;
+    let id = s.create_user(&new_user("ann")).await.unwrap();
+    let u = s.user_by_login("ann").await.unwrap().expect("found");
+    assert_eq!((u.id, u.role.as_str(), u.status.as_str()), (id, "agent", "offline"));
+    assert_eq!(u.profile["skills"]["billing"], 5);
+    assert!(matches!(s.create_user(&new_user("ann")).await, Err(StoreError::Conflict("login"))));
+    let mut changed = new_user("ann");
+    changed.name = "Ann B".into();
+    changed.password_hash = "ignored".into();
+    s.update_user(id, &changed, false).await.unwrap();
+    let u = s.user(id).await.unwrap().expect("found");
+    assert_eq!((u.name.as_str(), u.password_hash.as_str()), ("Ann B", "hash"));
+    assert!(matches!(s.update_user(999, &changed, true).await, Err(StoreError::NotFound("user"))));
+    assert_eq!(s.list_users().await.unwrap().len(), 1);
+}
+
+async fn settings_tables_round_trip(kind: &str) {
+    let (s, _d) = fresh(kind).await;
+    let d = s.create_department("Sales").await.unwrap();
+    assert_eq!(s.list_departments().await.unwrap()[0].id, d);
+    let q = s
+        .create_settings(SettingsTable::Queues, "Callbacks", &json!({"priority": 80}))
+        .await
+        .unwrap();
+    s.update_settings(SettingsTable::Queues, q, "Callbacks", &json!({"priority": 90}))
+        .await
+        .unwrap();
+    let row = s.settings(SettingsTable::Queues, q).await.unwrap().expect("found");
+    assert_eq!(row.settings["priority"], 90);
+    assert!(matches!(
+        s.create_settings(SettingsTable::Queues, "Callbacks", &json!({})).await,
+        Err(StoreError::Conflict("queue"))
+    ));
+    let w = s
+        .create_widget("shop", "Shop", q, &json!({"allowed_origins": ["http://a"]}))
+        .await
+        .unwrap();
+    let wr = s.widget_by_key("shop").await.unwrap().expect("found");
+    assert_eq!((wr.id, wr.queue_id), (w, q));
+    assert!(s.widget_by_key("nope").await.unwrap().is_none());
+}
+
+async fn setup_widget(s: &Store) -> (i64, i64) {
+    let q = s.create_settings(SettingsTable::Queues, "Callbacks", &json!({})).await.unwrap();
+    let w = s.create_widget("shop", "Shop", q, &json!({})).await.unwrap();
+    (w, q)
+}
+
+fn new_callback(w: i64, q: i64, phone: &str, key: Option<&str>) -> NewCallback {
+    NewCallback {
+        widget_id: w,
+        queue_id: q,
+        name: "Ann".into(),
+        phone: phone.into(),
+        topic: "Delivery".into(),
+        page_url: "https://shop.example/p/1".into(),
+        custom_fields: json!({"order": "A-1"}),
+        preferred_at: None,
+        consent: true,
+        status_token: "tok".into(),
+        status: "waiting".into(),
+        due_at: 1_000,
+        idempotency_key: key.map(String::from),
+        client_ip: "127.0.0.1".into(),
+        now: 1_000,
+    }
+}
+
+async fn callback_insert_dedupes_and_replays(kind: &str) {
+    let (s, _d) = fresh(kind).await;
+    let (w, q) = setup_widget(&s).await;
+    let InsertOutcome::Created(a) =
+        s.insert_callback(&new_callback(w, q, "+12025550147", Some("k1"))).await.unwrap()
+    else {
+        panic!("first insert creates");
+    };
+    assert_eq!(a.custom_fields["order"], "A-1");
+    assert!(a.consent);
+    let replay = s.insert_callback(&new_callback(w, q, "+12025550100", Some("k1"))).await.unwrap();
+    assert_eq!(replay, InsertOutcome::Replayed(a.clone()));
+    let dup = s.insert_callback(&new_callback(w, q, "+12025550147", None)).await.unwrap();
+    assert_eq!(dup, InsertOutcome::Duplicate(a.clone()));
+    // Once the first is finished, the same phone may ask again.
+    let done = Event {
+        at: Timestamp::from_millis(2_000),
+        kind: EventKind::CallbackFinished {
+            callback: CallbackId(a.id as u64),
+            status: CallbackStatus::Done,
+        },
+    };
+    s.append(&[done]).await.unwrap();
+    assert!(matches!(
+        s.insert_callback(&new_callback(w, q, "+12025550147", None)).await.unwrap(),
+        InsertOutcome::Created(_)
+    ));
+    assert_eq!(s.open_callbacks().await.unwrap().len(), 1);
+}
+
+fn ev(at: i64, kind: EventKind) -> Event {
+    Event { at: Timestamp::from_millis(at), kind }
+}
+
+async fn events_project_the_callback_lifecycle(kind: &str) {
+    let (s, _d) = fresh(kind).await;
+    let (w, q) = setup_widget(&s).await;
+    let agent = s.create_user(&new_user("ann")).await.unwrap();
+    let InsertOutcome::Created(cb) =
+        s.insert_callback(&new_callback(w, q, "+12025550147", None)).await.unwrap()
+    else {
+        panic!()
+    };
+    let (c, i, a) = (CallbackId(cb.id as u64), InteractionId(7), AgentId(agent as u64));
+    s.append(&[
+        ev(
+            1_000,
+            EventKind::InteractionQueued { interaction: i, callback: c, queue: QueueId(q as u64) },
+        ),
+        ev(1_100, EventKind::AgentReserved { interaction: i, agent: a }),
+        ev(1_900, EventKind::AgentConnected { interaction: i, agent: a }),
+        ev(2_000, EventKind::CustomerDialed { interaction: i, callback: c, attempt: 1 }),
+    ])
+    .await
+    .unwrap();
+    let mid = s.callback(cb.id).await.unwrap().expect("found");
+    assert_eq!((mid.status.as_str(), mid.attempts, mid.first_dial_at), ("calling", 1, Some(2_000)));
+    s.append(&[
+        ev(5_000, EventKind::CustomerAnswered { interaction: i }),
+        ev(5_000, EventKind::Bridged { interaction: i }),
+        ev(65_000, EventKind::InteractionEnded { interaction: i, outcome: Outcome::Completed }),
+        ev(65_000, EventKind::CallbackFinished { callback: c, status: CallbackStatus::Done }),
+        ev(
+            65_000,
+            EventKind::AgentStatusChanged {
+                agent: a,
+                state: AgentState::Break { reason: "lunch".into() },
+            },
+        ),
+    ])
+    .await
+    .unwrap();
+    let ix = s.interaction(7).await.unwrap().expect("found");
+    assert_eq!(ix.agent_id, Some(agent));
+    assert_eq!(
+        (ix.dialed_at, ix.bridged_at, ix.ended_at),
+        (Some(2_000), Some(5_000), Some(65_000))
+    );
+    assert_eq!(ix.outcome.as_deref(), Some("completed"));
+    let done = s.callback(cb.id).await.unwrap().expect("found");
+    assert_eq!((done.status.as_str(), done.finished_at), ("done", Some(65_000)));
+    let u = s.user(agent).await.unwrap().expect("found");
+    assert_eq!((u.status.as_str(), u.status_reason.as_deref()), ("break", Some("lunch")));
+    s.save_wrap_up(7, agent, "resolved", "ok", &json!({"q1": "yes"})).await.unwrap();
+    assert!(matches!(
+        s.save_wrap_up(7, agent + 1, "x", "", &json!({})).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let hist = s.history_by_phone("+12025550147", 10).await.unwrap();
+    assert_eq!(hist.len(), 1);
+    assert_eq!(hist[0].1.answers, Some(json!({"q1": "yes"})));
+    assert_eq!(s.agent_history(agent, 10).await.unwrap().len(), 1);
+    let log = s.events_after(0, 100).await.unwrap();
+    let kinds: Vec<&str> = log.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "interaction_queued",
+            "agent_reserved",
+            "agent_connected",
+            "customer_dialed",
+            "customer_answered",
+            "bridged",
+            "interaction_ended",
+            "callback_finished",
+            "agent_status_changed"
+        ]
+    );
+    assert!(log.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(s.max_interaction_id().await.unwrap(), 7);
+    assert_eq!(s.stats_interactions(0, 10_000).await.unwrap().len(), 1);
+}
+
+async fn recovery_closes_open_interactions(kind: &str) {
+    let (s, _d) = fresh(kind).await;
+    let (w, q) = setup_widget(&s).await;
+    let InsertOutcome::Created(talked) =
+        s.insert_callback(&new_callback(w, q, "+12025550147", None)).await.unwrap()
+    else {
+        panic!()
+    };
+    let InsertOutcome::Created(rang) =
+        s.insert_callback(&new_callback(w, q, "+12025550146", None)).await.unwrap()
+    else {
+        panic!()
+    };
+    let (c1, c2) = (CallbackId(talked.id as u64), CallbackId(rang.id as u64));
+    s.append(&[
+        ev(
+            1,
+            EventKind::InteractionQueued {
+                interaction: InteractionId(1),
+                callback: c1,
+                queue: QueueId(q as u64),
+            },
+        ),
+        ev(
+            2,
+            EventKind::CustomerDialed { interaction: InteractionId(1), callback: c1, attempt: 1 },
+        ),
+        ev(3, EventKind::Bridged { interaction: InteractionId(1) }),
+        ev(
+            1,
+            EventKind::InteractionQueued {
+                interaction: InteractionId(2),
+                callback: c2,
+                queue: QueueId(q as u64),
+            },
+        ),
+        ev(
+            2,
+            EventKind::CustomerDialed { interaction: InteractionId(2), callback: c2, attempt: 1 },
+        ),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(s.recover_interrupted(Timestamp::from_millis(10)).await.unwrap(), 2);
+    assert_eq!(s.callback(talked.id).await.unwrap().unwrap().status, "done");
+    let open = s.open_callbacks().await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!((open[0].id, open[0].attempts), (rang.id, 1));
+    assert_eq!(s.interaction(2).await.unwrap().unwrap().outcome.as_deref(), Some("interrupted"));
+    assert_eq!(s.recover_interrupted(Timestamp::from_millis(20)).await.unwrap(), 0);
+}
+
+async fn sessions_expire_and_tokens_resolve(kind: &str) {
+    let (s, _d) = fresh(kind).await;
+    let u = s.create_user(&new_user("ann")).await.unwrap();
+    s.create_session("h1", u, "csrf", 100).await.unwrap();
+    assert_eq!(s.session("h1", 99).await.unwrap().map(|r| r.user_id), Some(u));
+    assert!(s.session("h1", 100).await.unwrap().is_none());
+    s.delete_session("h1").await.unwrap();
+    assert!(s.session("h1", 0).await.unwrap().is_none());
+    let t = s.create_token("crm", "th", "supervisor", 5).await.unwrap();
+    let row = s.token_by_hash("th").await.unwrap().expect("found");
+    assert_eq!((row.id, row.role.as_str()), (t, "supervisor"));
+    assert!(s.token_by_hash("other").await.unwrap().is_none());
+}
+
+async fn migrations_are_idempotent(kind: &str) {
+    let (s, dir) = fresh(kind).await;
+    s.create_department("Sales").await.unwrap();
+    if let Some(dir) = &dir {
+        // Reopening the same SQLite file keeps the data and applies nothing twice.
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let again = Store::connect(&url).await.unwrap();
+        assert_eq!(again.list_departments().await.unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,100 @@
+//! `switchboard`: the contact center server. `serve` runs it, `demo` runs a seeded demo.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use switchboard::config::Config;
+use switchboard::demo::{start_demo, DEMO_PASSWORD};
+use switchboard::server::start;
+
+#[derive(Parser)]
+#[command(name = "switchboard", version, about = "Self-hosted omnichannel contact center")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (TOML config, overridden by SWITCHBOARD_ environment variables).
+    Serve {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Overrides server.listen.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Run a demo: temporary SQLite, simulated phone network, seeded organisation, shop page.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        shop_listen: String,
+        #[arg(long, default_value = "")]
+        metrics_listen: String,
+    },
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return ctrl_c.await.unwrap_or(()),
+            };
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.unwrap_or(());
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve { config, listen } => {
+            let mut config = Config::load(config.as_deref())?;
+            if let Some(l) = listen {
+                config.server.listen = l;
+            }
+            let mut running = start(&config).await?;
+            eprintln!("switchboard listening on {}", running.base_url());
+            tokio::select! {
+                r = running.wait() => r.context("server stopped")?,
+                _ = shutdown_signal() => running.stop().await?,
+            }
+        }
+        Command::Demo { listen, shop_listen, metrics_listen } => {
+            let mut config = Config::load(None)?;
+            config.server.listen = listen;
+            config.server.metrics_listen = metrics_listen;
+            let demo = start_demo(config, &shop_listen, serde_json::json!({})).await?;
+            let base = demo.server.base_url();
+            println!("Switchboard demo is running.");
+            println!("  Console:    {base}/");
+            println!("  Demo shop:  {} (the widget posts to {base})", demo.shop_url);
+            println!("  OpenAPI:    {base}/api/v1/openapi.json");
+            println!(
+                "  Logins (password {DEMO_PASSWORD}): alice, bob, carol (agents, callback queue),"
+            );
+            println!("    dave, erin, frank (agents), sam (supervisor), admin (admin)");
+            println!("  Phone rules: numbers ending in 0 are busy, 8 fail, 9 never answer.");
+            println!("Press Ctrl-C to stop.");
+            let mut server = demo.server;
+            tokio::select! {
+                r = server.wait() => r.context("server stopped")?,
+                _ = shutdown_signal() => server.stop().await?,
+            }
+        }
+    }
+    Ok(())
+}
