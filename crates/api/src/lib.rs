@@ -30,6 +30,7 @@ pub use auth::hash_password;
 pub use error::ApiError;
 pub use handle::{EngineHandle, EngineRequest};
 pub use metrics::Metrics;
+pub use ratelimit::RateLimitConfig;
 pub use script::{validate_script, ScriptDef};
 pub use settings::{QueueSettings, Skills, UserProfile, WidgetSettings};
 pub use state::{AppState, SkillNames};

@@ -8,10 +8,12 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::error::ApiError;
 
-/// Callback requests per IP per minute.
-pub const CALLBACKS_PER_IP_PER_MINUTE: u32 = 10;
-/// Callback requests per phone per hour.
-pub const CALLBACKS_PER_PHONE_PER_HOUR: u32 = 5;
+/// Public intake limits, from configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimitConfig {
+    pub callbacks_per_ip_per_minute: u32,
+    pub callbacks_per_phone_per_hour: u32,
+}
 /// Keys tracked before old ones are purged.
 const KEYS_MAX: usize = 100_000;
 
@@ -26,14 +28,12 @@ fn nz(n: u32) -> NonZeroU32 {
 }
 
 impl RateLimits {
-    pub fn new() -> RateLimits {
+    pub fn new(config: RateLimitConfig) -> RateLimits {
+        let per_ip = Quota::per_minute(nz(config.callbacks_per_ip_per_minute));
+        let per_phone = Quota::per_hour(nz(config.callbacks_per_phone_per_hour));
         RateLimits {
-            per_ip: Arc::new(RateLimiter::keyed(Quota::per_minute(nz(
-                CALLBACKS_PER_IP_PER_MINUTE,
-            )))),
-            per_phone: Arc::new(RateLimiter::keyed(Quota::per_hour(nz(
-                CALLBACKS_PER_PHONE_PER_HOUR,
-            )))),
+            per_ip: Arc::new(RateLimiter::keyed(per_ip)),
+            per_phone: Arc::new(RateLimiter::keyed(per_phone)),
         }
     }
 

@@ -10,7 +10,7 @@ use tokio::sync::broadcast;
 
 use crate::handle::EngineHandle;
 use crate::metrics::Metrics;
-use crate::ratelimit::RateLimits;
+use crate::ratelimit::{RateLimitConfig, RateLimits};
 
 /// Interns skill names to the engine's compact ids. Names are case-insensitive.
 #[derive(Clone, Default)]
@@ -54,6 +54,7 @@ impl AppState {
         engine: EngineHandle,
         notices: broadcast::Sender<Notice>,
         secure_cookies: bool,
+        limits: RateLimitConfig,
     ) -> AppState {
         AppState {
             store,
@@ -61,7 +62,7 @@ impl AppState {
             notices,
             skills: SkillNames::default(),
             metrics: Metrics::default(),
-            limits: RateLimits::new(),
+            limits: RateLimits::new(limits),
             secure_cookies,
         }
     }

@@ -15,6 +15,20 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub telephony: TelephonyConfig,
     pub engine: EngineConfig,
+    pub limits: LimitsConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    pub callbacks_per_ip_per_minute: u32,
+    pub callbacks_per_phone_per_hour: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig { callbacks_per_ip_per_minute: 10, callbacks_per_phone_per_hour: 5 }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -64,6 +78,7 @@ impl Default for Config {
             database: DatabaseConfig { url: "sqlite://switchboard.db".into() },
             telephony: TelephonyConfig::default(),
             engine: EngineConfig::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }
@@ -133,6 +148,15 @@ impl Config {
         );
         anyhow::ensure!(t.ring_ms[0] <= t.ring_ms[1], "telephony.ring_ms: [min, max]");
         anyhow::ensure!(self.engine.agent_ring_ms >= 1_000, "engine.agent_ring_ms: at least 1000");
+        let l = &self.limits;
+        anyhow::ensure!(
+            l.callbacks_per_ip_per_minute >= 1,
+            "limits.callbacks_per_ip_per_minute: at least 1"
+        );
+        anyhow::ensure!(
+            l.callbacks_per_phone_per_hour >= 1,
+            "limits.callbacks_per_phone_per_hour: at least 1"
+        );
         Ok(())
     }
 

@@ -85,11 +85,10 @@ pub async fn seed(
 }
 
 /// Serves the demo shop page on its own listener (another origin than the API).
-pub async fn serve_shop(
-    listen: &str,
+pub fn serve_shop(
+    listener: TcpListener,
     api_origin: String,
 ) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<anyhow::Result<()>>)> {
-    let listener = TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     let page = api::assets::shop_page(&api_origin).unwrap_or_else(|| {
         format!("<!doctype html><title>Acme</title><p>Build the web console first (scripts/setup).</p>\
@@ -117,13 +116,11 @@ pub async fn start_demo(
     let dir = tempfile::tempdir()?;
     config.database.url = format!("sqlite://{}", dir.path().join("demo.db").display());
     // The shop's origin must be known before the widget is seeded: bind it first.
-    let probe =
+    let shop =
         TcpListener::bind(shop_listen).await.with_context(|| format!("binding {shop_listen}"))?;
-    let shop_addr = probe.local_addr()?;
-    drop(probe);
-    let shop_origin = format!("http://{shop_addr}");
+    let shop_origin = format!("http://{}", shop.local_addr()?);
     let server = start(&config).await?;
     seed(&server.state, &shop_origin, queue_overrides).await?;
-    let (addr, _task) = serve_shop(&shop_addr.to_string(), server.base_url()).await?;
+    let (addr, _task) = serve_shop(shop, server.base_url())?;
     Ok(Demo { server, shop_url: format!("http://{addr}/"), _dir: dir })
 }

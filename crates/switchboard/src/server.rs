@@ -131,7 +131,12 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let store = Store::connect(&config.database.url).await.context("opening the database")?;
     let (engine, rx) = EngineHandle::channel();
     let (notices, _) = broadcast::channel(NOTICES_BUFFER_MAX);
-    let state = AppState::new(store.clone(), engine, notices.clone(), config.server.secure_cookies);
+    let limits = api::RateLimitConfig {
+        callbacks_per_ip_per_minute: config.limits.callbacks_per_ip_per_minute,
+        callbacks_per_phone_per_hour: config.limits.callbacks_per_phone_per_hour,
+    };
+    let state =
+        AppState::new(store.clone(), engine, notices.clone(), config.server.secure_cookies, limits);
 
     if store.list_users().await?.is_empty() {
         if let Some(password) = &config.server.bootstrap_admin_password {

@@ -1,0 +1,219 @@
+import { useEffect } from "preact/hooks";
+import type { ComponentChildren } from "preact";
+import { useNow } from "./clock";
+import { installGoKeys, SHORTCUTS, useShortcuts } from "./keys";
+import { navigate, useRoute } from "./router";
+import { hasRole, homeRoute, logout } from "./session";
+import { dismissToast, getState, setState, useAppState } from "./store";
+import type { Role } from "./types";
+import { LoginView } from "./views/Login";
+import { AgentView } from "./views/Agent";
+import { SupervisorView } from "./views/Supervisor";
+import { StatsView } from "./views/Stats";
+import { AdminView, ADMIN_PAGES } from "./admin/Admin";
+import { displayStatus, StatusPill } from "./views/status";
+
+interface NavItem {
+  route: string;
+  label: string;
+  role: Role;
+  testid: string;
+}
+
+const NAV: { title: string; items: NavItem[] }[] = [
+  {
+    title: "Work",
+    items: [
+      { route: "/agent", label: "Agent workspace", role: "agent", testid: "nav-agent" },
+      { route: "/supervisor", label: "Wallboard", role: "supervisor", testid: "nav-supervisor" },
+      { route: "/stats", label: "Statistics", role: "supervisor", testid: "nav-stats" },
+    ],
+  },
+  {
+    title: "Administration",
+    items: ADMIN_PAGES.map((p) => ({
+      route: "/admin/" + p.slug,
+      label: p.title,
+      role: "admin" as Role,
+      testid: "nav-admin-" + p.slug,
+    })),
+  },
+];
+
+installGoKeys(
+  { a: "/agent", s: "/supervisor", t: "/stats" },
+  navigate,
+  () => getState().help || !getState().user,
+);
+
+export function App() {
+  const st = useAppState();
+  const route = useRoute();
+
+  if (st.user === undefined) {
+    return <div class="boot">Loading…</div>;
+  }
+  if (st.user === null || route === "/login") {
+    return (
+      <>
+        <LoginView />
+        <Toasts />
+      </>
+    );
+  }
+  return <Shell route={route} />;
+}
+
+function Shell({ route }: { route: string }) {
+  const st = useAppState();
+  const user = st.user!;
+  useShortcuts({ "?": () => setState({ help: !st.help }) });
+
+  useEffect(() => {
+    if (route === "/") navigate(homeRoute(user.role));
+  }, [route, user.role]);
+
+  let body: ComponentChildren;
+  if (route === "/agent") body = <AgentView />;
+  else if (route === "/supervisor") body = guard("supervisor", <SupervisorView />);
+  else if (route === "/stats") body = guard("supervisor", <StatsView />);
+  else if (route.startsWith("/admin/")) body = guard("admin", <AdminView slug={route.slice(7)} />);
+  else body = <div class="empty">Page not found. <a href={"#" + homeRoute(user.role)}>Go home</a></div>;
+
+  return (
+    <div class="shell">
+      <nav class="sidebar">
+        <div class="brand">
+          <span class="brand-mark">◎</span> Switchboard
+        </div>
+        {NAV.map((section) => {
+          const items = section.items.filter((i) => hasRole(i.role));
+          if (items.length === 0) return null;
+          return (
+            <div class="nav-section" key={section.title}>
+              <div class="nav-title">{section.title}</div>
+              {items.map((i) => (
+                <a
+                  key={i.route}
+                  href={"#" + i.route}
+                  class={"nav-link" + (route === i.route ? " active" : "")}
+                  data-testid={i.testid}
+                >
+                  {i.label}
+                </a>
+              ))}
+            </div>
+          );
+        })}
+        <div class="sidebar-foot">
+          <button class="link-btn" onClick={() => setState({ help: true })} data-testid="help-open">
+            Keyboard shortcuts <kbd>?</kbd>
+          </button>
+        </div>
+      </nav>
+      <div class="main">
+        <header class="topbar">
+          <div class="topbar-title">{titleFor(route)}</div>
+          <div class="topbar-right">
+            <MyStatus />
+            <LinkIndicator />
+            <span class="user" data-testid="user-name">
+              {user.name} <span class="muted">· {user.role}</span>
+            </span>
+            <button class="btn btn-ghost btn-sm" onClick={() => void logout()} data-testid="logout">
+              Sign out
+            </button>
+          </div>
+        </header>
+        <main class="content">{body}</main>
+      </div>
+      {st.help && <HelpOverlay />}
+      <Toasts />
+    </div>
+  );
+}
+
+function guard(role: Role, view: ComponentChildren): ComponentChildren {
+  return hasRole(role) ? view : <div class="empty">You do not have access to this page.</div>;
+}
+
+function titleFor(route: string): string {
+  for (const s of NAV) for (const i of s.items) if (i.route === route) return i.label;
+  return "";
+}
+
+function MyStatus() {
+  const { agent } = useAppState();
+  if (!agent) return null;
+  return <StatusPill status={displayStatus(agent)} raw={agent.status} reason={agent.reason} testid="my-status" />;
+}
+
+function LinkIndicator() {
+  const { link, retryAt } = useAppState();
+  const now = useNow();
+  const label =
+    link === "open"
+      ? "Live"
+      : link === "connecting"
+        ? "Connecting…"
+        : link === "retrying"
+          ? retryAt
+            ? `Reconnecting in ${Math.max(0, Math.ceil((retryAt - now) / 1000))} s`
+            : "Reconnecting…"
+          : "Offline";
+  return (
+    <span class={"link link-" + link} data-testid="connection" data-state={link} title="Live updates">
+      <span class="dot" />
+      {label}
+    </span>
+  );
+}
+
+function HelpOverlay() {
+  useEffect(() => {
+    // While help is open it owns the keyboard: nothing reaches the view's shortcuts.
+    const on = (ev: KeyboardEvent) => {
+      if (ev.key === "Escape" || ev.key === "?") setState({ help: false });
+      ev.stopImmediatePropagation();
+      ev.preventDefault();
+    };
+    window.addEventListener("keydown", on, true);
+    return () => window.removeEventListener("keydown", on, true);
+  }, []);
+  return (
+    <div class="overlay" onClick={() => setState({ help: false })} data-testid="help-overlay">
+      <div class="dialog" onClick={(e) => e.stopPropagation()} role="dialog" aria-label="Keyboard shortcuts">
+        <h2>Keyboard shortcuts</h2>
+        <table class="keys">
+          <tbody>
+            {SHORTCUTS.map((s) => (
+              <tr key={s.keys}>
+                <td>
+                  <kbd>{s.keys}</kbd>
+                </td>
+                <td>{s.what}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <p class="muted">Shortcuts are ignored while you type in a field. Esc closes this help.</p>
+        <button class="btn" onClick={() => setState({ help: false })} data-testid="help-close">
+          Close
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function Toasts() {
+  const { toasts } = useAppState();
+  return (
+    <div class="toasts" aria-live="polite">
+      {toasts.map((t) => (
+        <div key={t.id} class={"toast toast-" + t.kind} data-testid="toast" onClick={() => dismissToast(t.id)}>
+          {t.text}
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,482 @@
+import { Fragment } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { get, post } from "../api";
+import { fmtDuration, fmtTime, secondsSince, secondsUntil, useNow } from "../clock";
+import { useShortcuts } from "../keys";
+import { answersOnPath, clearProgress, loadProgress } from "../script";
+import { act, refreshAgent } from "../session";
+import { toast, useAppState } from "../store";
+import type { AgentState, Card, HistoryItem, Interaction, InteractionState, Offer } from "../types";
+import { ScriptRunner } from "./ScriptRunner";
+import { displayStatus, StatusPill } from "./status";
+
+export const BREAK_REASONS = ["Lunch", "Coffee", "Training", "Meeting", "Technical issue", "Other"];
+
+function setStatus(status: "available" | "break" | "offline", reason: string | null) {
+  return act(() => post("/api/v1/agent/status", { status, reason }), refreshAgent);
+}
+
+function acceptOffer(o: Offer) {
+  return act(() => post(`/api/v1/agent/offers/${o.offer_id}/accept`), refreshAgent);
+}
+
+function rejectOffer(o: Offer) {
+  return act(() => post(`/api/v1/agent/offers/${o.offer_id}/reject`), refreshAgent);
+}
+
+function hangUp(i: Interaction) {
+  return act(() => post(`/api/v1/interactions/${i.id}/hangup`), refreshAgent);
+}
+
+export function AgentView() {
+  const { agent, agentError } = useAppState();
+  const [reason, setReason] = useState(BREAK_REASONS[0]);
+
+  const live = agent?.interactions.find((i) => i.state !== "ended");
+  const offer = agent?.offers[0];
+
+  useShortcuts({
+    a: () => void setStatus("available", null),
+    b: () => void setStatus("break", reason),
+    o: () => void setStatus("offline", null),
+    Enter: () => offer && void acceptOffer(offer),
+    y: () => offer && void acceptOffer(offer),
+    r: () => offer && void rejectOffer(offer),
+    Escape: () => offer && void rejectOffer(offer),
+    h: () => live && void hangUp(live),
+  });
+
+  if (!agent) {
+    return (
+      <div class="empty" data-testid="agent-error">
+        {agentError ? `Your workspace could not be loaded: ${agentError}` : "Loading your workspace…"}
+      </div>
+    );
+  }
+
+  return (
+    <div class="agent" data-testid="agent-view">
+      <StatusBar agent={agent} reason={reason} setReason={setReason} />
+      {agent.offers.map((o) => (
+        <OfferPanel key={o.offer_id} offer={o} />
+      ))}
+      {agent.interactions.length === 0 && agent.offers.length === 0 && <Idle agent={agent} />}
+      {agent.interactions.map((i) => (
+        <InteractionWorkspace key={i.id} it={i} />
+      ))}
+      <History agent={agent} />
+    </div>
+  );
+}
+
+function StatusBar(props: { agent: AgentState; reason: string; setReason: (r: string) => void }) {
+  const { agent } = props;
+  const now = useNow();
+  const shown = displayStatus(agent);
+  return (
+    <section class="panel statusbar" data-testid="status-bar">
+      <div class="statusbar-left">
+        <StatusPill status={shown} raw={agent.status} reason={agent.reason} testid="agent-status" />
+        <span class="timer" data-testid="status-elapsed" title="Time in this status">
+          {fmtDuration(secondsSince(agent.status_since, now))}
+        </span>
+        {agent.status === "wrap_up" && agent.wrap_up_until && (
+          <span class="muted" data-testid="wrapup-countdown">
+            wrap-up ends in {fmtDuration(secondsUntil(agent.wrap_up_until, now))}
+          </span>
+        )}
+      </div>
+      <div class="statusbar-right">
+        <button
+          class={"btn st-btn st-available" + (agent.status === "available" ? " on" : "")}
+          onClick={() => void setStatus("available", null)}
+          data-testid="status-available"
+          title="Shortcut: A"
+        >
+          Available <kbd>A</kbd>
+        </button>
+        <div class="btn-group">
+          <select
+            value={props.reason}
+            onChange={(e) => props.setReason(e.currentTarget.value)}
+            data-testid="break-reason"
+            aria-label="Break reason"
+          >
+            {BREAK_REASONS.map((r) => (
+              <option key={r}>{r}</option>
+            ))}
+          </select>
+          <button
+            class={"btn st-btn st-amber" + (agent.status === "break" ? " on" : "")}
+            onClick={() => void setStatus("break", props.reason)}
+            data-testid="status-break"
+            title="Shortcut: B"
+          >
+            Break <kbd>B</kbd>
+          </button>
+        </div>
+        <button
+          class={"btn st-btn st-offline" + (agent.status === "offline" ? " on" : "")}
+          onClick={() => void setStatus("offline", null)}
+          data-testid="status-offline"
+          title="Shortcut: O"
+        >
+          Offline <kbd>O</kbd>
+        </button>
+      </div>
+    </section>
+  );
+}
+
+// The offer's full timeout is not in the API: remember when each offer was first seen so the
+// countdown bar can show the share of time left.
+const offerSeenAt = new Map<number, number>();
+
+function OfferPanel({ offer }: { offer: Offer }) {
+  const now = useNow();
+  if (!offerSeenAt.has(offer.offer_id)) offerSeenAt.set(offer.offer_id, now);
+  const left = secondsUntil(offer.expires_at, now);
+  const total = Math.max(1, (Date.parse(offer.expires_at) - offerSeenAt.get(offer.offer_id)!) / 1000);
+  const share = Math.max(0, Math.min(1, left / total));
+  return (
+    <section class="panel offer" data-testid="offer" data-offer-id={offer.offer_id}>
+      <div class="offer-bar" style={{ width: `${share * 100}%` }} />
+      <div class="offer-body">
+        <div class="offer-info">
+          <div class="offer-kicker">
+            Incoming {offer.kind} · {offer.queue_name}
+          </div>
+          <div class="offer-name" data-testid="offer-name">
+            {offer.customer_name || "Unknown caller"}
+          </div>
+          <div class="offer-meta">
+            <span data-testid="offer-phone">{offer.phone}</span>
+            {offer.topic && <span data-testid="offer-topic"> · {offer.topic}</span>}
+          </div>
+        </div>
+        <div class={"countdown" + (left <= 5 ? " urgent" : "")} data-testid="offer-countdown" data-seconds={left}>
+          {left}s
+        </div>
+        <div class="offer-actions">
+          <button class="btn btn-success btn-lg" onClick={() => void acceptOffer(offer)} data-testid="offer-accept">
+            Accept <kbd>Enter</kbd>
+          </button>
+          <button class="btn btn-lg" onClick={() => void rejectOffer(offer)} data-testid="offer-reject">
+            Reject <kbd>R</kbd>
+          </button>
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function Idle({ agent }: { agent: AgentState }) {
+  const msg =
+    agent.status === "available"
+      ? "You are available. The next contact will pop up here."
+      : agent.status === "break"
+        ? "You are on a break. Press A (or Available) when you are back."
+        : agent.status === "wrap_up"
+          ? "Wrap-up time. You will be available again shortly."
+          : "You are offline. Press A (or Available) to start taking contacts.";
+  return (
+    <section class="panel idle" data-testid="agent-idle">
+      <div class="idle-icon">☎</div>
+      <div>{msg}</div>
+    </section>
+  );
+}
+
+const CALL_STEPS: { state: InteractionState; label: string }[] = [
+  { state: "dialing_agent", label: "Dialing agent" },
+  { state: "dialing_customer", label: "Dialing customer" },
+  { state: "connected", label: "Connected" },
+  { state: "ended", label: "Ended" },
+];
+
+function InteractionWorkspace({ it }: { it: Interaction }) {
+  return (
+    <div class="workspace" data-testid="interaction" data-interaction-id={it.id}>
+      <div class="col">
+        <CallPanel it={it} />
+        <CardPanel card={it.card} />
+      </div>
+      <div class="col">
+        {it.card.script && (
+          <section class="panel">
+            <h3>
+              Script <span class="muted">· {it.card.script.name}</span>
+            </h3>
+            <ScriptRunner def={it.card.script} storageKey={String(it.id)} />
+          </section>
+        )}
+        <Disposition it={it} />
+      </div>
+    </div>
+  );
+}
+
+function CallPanel({ it }: { it: Interaction }) {
+  const now = useNow();
+  const idx = CALL_STEPS.findIndex((s) => s.state === it.state);
+  const label = CALL_STEPS[idx]?.label ?? it.state;
+  return (
+    <section class={"panel call call-" + it.state} data-testid="call-panel">
+      <div class="call-head">
+        <div>
+          <div class="call-kicker">
+            {it.kind} #{it.id} · {it.card.queue_name}
+          </div>
+          <div class="call-state" data-testid="call-state" data-state={it.state}>
+            {label}
+          </div>
+        </div>
+        <div class="call-timer timer" data-testid="call-timer">
+          {fmtDuration(secondsSince(it.state_since, now))}
+        </div>
+        {it.state !== "ended" && (
+          <button class="btn btn-danger" onClick={() => void hangUp(it)} data-testid="hangup">
+            Hang up <kbd>H</kbd>
+          </button>
+        )}
+      </div>
+      <ol class="stepper">
+        {CALL_STEPS.map((s, i) => (
+          <li key={s.state} class={i < idx ? "done" : i === idx ? "current" : ""}>
+            {s.label}
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+export function CardPanel({ card }: { card: Card }) {
+  const custom = Object.entries(card.custom_fields ?? {});
+  return (
+    <section class="panel card" data-testid="card">
+      <div class="card-head">
+        <div class="avatar">{initials(card.customer.name)}</div>
+        <div>
+          <div class="card-name" data-testid="card-name">
+            {card.customer.name || "Unknown customer"}
+          </div>
+          <a class="card-phone" href={"tel:" + card.customer.phone} data-testid="card-phone">
+            {card.customer.phone}
+          </a>
+        </div>
+        <div class="card-attempt" data-testid="card-attempt" title="Attempt number">
+          Attempt {card.attempt}
+        </div>
+      </div>
+      <dl class="kv">
+        <dt>Topic</dt>
+        <dd data-testid="card-topic">{card.topic || "—"}</dd>
+        <dt>Page</dt>
+        <dd>
+          {card.page_url ? (
+            <a href={safeUrl(card.page_url)} target="_blank" rel="noopener noreferrer" data-testid="card-page">
+              {card.page_url}
+            </a>
+          ) : (
+            <span data-testid="card-page">—</span>
+          )}
+        </dd>
+        <dt>Queue</dt>
+        <dd data-testid="card-queue">{card.queue_name}</dd>
+        <dt>Requested</dt>
+        <dd data-testid="card-requested">{fmtTime(card.requested_at)}</dd>
+        <dt>Preferred</dt>
+        <dd data-testid="card-preferred">{card.preferred_at ? fmtTime(card.preferred_at) : "As soon as possible"}</dd>
+        {custom.map(([k, v]) => (
+          <Fragment key={k}>
+            <dt>{k}</dt>
+            <dd data-testid={"card-field-" + k}>{v}</dd>
+          </Fragment>
+        ))}
+      </dl>
+      <h4>Earlier contacts</h4>
+      {card.history.length === 0 ? (
+        <div class="muted" data-testid="card-history-empty">
+          No earlier contacts.
+        </div>
+      ) : (
+        <ul class="timeline" data-testid="card-history">
+          {card.history.map((h) => (
+            <li key={h.interaction_id} data-testid="card-history-item">
+              <span class="muted">{fmtTime(h.started_at)}</span> {h.topic ?? h.kind} ·{" "}
+              <span class={"outcome outcome-" + h.outcome}>{h.outcome}</span>
+              {h.disposition && <span> · {h.disposition}</span>}
+              {h.agent_name && <span class="muted"> · {h.agent_name}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function Disposition({ it }: { it: Interaction }) {
+  const { card } = it;
+  const [disposition, setDisposition] = useState("");
+  const [notes, setNotes] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const [err, setErr] = useState<string | null>(null);
+  // The server takes the wrap-up once the call has ended; it can be filled in before.
+  const live = it.state !== "ended";
+
+  const submit = async (ev: Event) => {
+    ev.preventDefault();
+    if (!disposition) {
+      setErr("Choose a disposition");
+      return;
+    }
+    setErr(null);
+    setBusy(true);
+    const answers = card.script ? answersOnPath(loadProgress(String(it.id), card.script)) : {};
+    const ok = await act(
+      () => post(`/api/v1/interactions/${it.id}/wrapup`, { disposition, notes, answers }),
+      refreshAgent,
+    );
+    setBusy(false);
+    if (ok) {
+      clearProgress(String(it.id));
+      setSaved(true);
+      toast("Wrap-up saved", "info");
+    }
+  };
+
+  if (saved) {
+    return (
+      <section class="panel">
+        <h3>Disposition</h3>
+        <div class="script-done" data-testid="disposition-saved">
+          ✓ Saved: {disposition}
+        </div>
+      </section>
+    );
+  }
+
+  return (
+    <section class="panel">
+      <h3>Disposition</h3>
+      <form class="disposition" onSubmit={submit} data-testid="disposition-form">
+        {card.dispositions.length > 0 ? (
+          <label class="field">
+            <span>Outcome</span>
+            <select
+              value={disposition}
+              onChange={(e) => setDisposition(e.currentTarget.value)}
+              data-testid="disposition-select"
+            >
+              <option value="">Choose…</option>
+              {card.dispositions.map((d) => (
+                <option key={d} value={d}>
+                  {d}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : (
+          <label class="field">
+            <span>Outcome</span>
+            <input
+              value={disposition}
+              onInput={(e) => setDisposition(e.currentTarget.value)}
+              data-testid="disposition-select"
+            />
+          </label>
+        )}
+        <label class="field">
+          <span>Notes</span>
+          <textarea
+            rows={3}
+            value={notes}
+            onInput={(e) => setNotes(e.currentTarget.value)}
+            data-testid="disposition-notes"
+          />
+        </label>
+        {err && <div class="field-error">{err}</div>}
+        <div class="row">
+          <button class="btn btn-primary" type="submit" disabled={busy || live} data-testid="disposition-submit">
+            Save wrap-up
+          </button>
+          {live && <span class="muted small">Available once the call has ended.</span>}
+        </div>
+      </form>
+    </section>
+  );
+}
+
+const HISTORY_LIMIT = 20;
+
+function History({ agent }: { agent: AgentState }) {
+  const [items, setItems] = useState<HistoryItem[] | null>(null);
+  // Reload whenever the set of interactions on screen changes (one finished or started).
+  const sig = agent.interactions.map((i) => i.id).join(",");
+  const seq = useRef(0);
+  useEffect(() => {
+    const mine = ++seq.current;
+    get<HistoryItem[]>(`/api/v1/agent/history?limit=${HISTORY_LIMIT}`)
+      .then((h) => mine === seq.current && setItems(h))
+      .catch(() => mine === seq.current && setItems([]));
+  }, [sig]);
+
+  return (
+    <section class="panel">
+      <h3>Recent contacts</h3>
+      {items === null ? (
+        <div class="muted">Loading…</div>
+      ) : items.length === 0 ? (
+        <div class="muted" data-testid="history-empty">
+          No contacts yet.
+        </div>
+      ) : (
+        <table class="table" data-testid="history">
+          <thead>
+            <tr>
+              <th>Started</th>
+              <th>Kind</th>
+              <th>Topic</th>
+              <th>Outcome</th>
+              <th>Disposition</th>
+              <th class="num">Duration</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((h) => (
+              <tr key={h.interaction_id} data-testid="history-row" data-interaction-id={h.interaction_id}>
+                <td>{fmtTime(h.started_at)}</td>
+                <td>{h.kind}</td>
+                <td>{h.topic ?? "—"}</td>
+                <td>
+                  <span class={"outcome outcome-" + h.outcome}>{h.outcome}</span>
+                </td>
+                <td>{h.disposition ?? "—"}</td>
+                <td class="num">
+                  {h.ended_at ? fmtDuration((Date.parse(h.ended_at) - Date.parse(h.started_at)) / 1000) : "—"}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  return (parts[0]?.[0] ?? "?").toUpperCase() + (parts[1]?.[0] ?? "").toUpperCase();
+}
+
+// Only http(s) links from customer input become clickable; anything else is shown inert.
+function safeUrl(u: string): string | undefined {
+  try {
+    const p = new URL(u);
+    return p.protocol === "http:" || p.protocol === "https:" ? p.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
