@@ -99,7 +99,7 @@ impl Store {
     /// request for the same phone on the same widget. One transaction, so two racing requests
     /// cannot both be created.
     pub async fn insert_callback(&self, new: &NewCallback) -> Result<InsertOutcome> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(key) = &new.idempotency_key {
             let row = sqlx::query(&format!(
                 "SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE widget_id = $1 AND idempotency_key = $2"

@@ -222,7 +222,7 @@ impl Store {
     /// Appends events and applies them to the state tables, atomically per batch.
     pub async fn append(&self, events: &[Event]) -> Result<()> {
         for chunk in events.chunks(APPEND_BATCH_MAX) {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin_write().await?;
             for event in chunk {
                 insert_event(&mut tx, event).await?;
             }

@@ -101,8 +101,32 @@ impl Store {
         Ok(store)
     }
 
+    /// Creates (or recreates) an empty PostgreSQL database next to `admin_url` and returns its
+    /// URL. For tests and benchmarks, which each want a clean database.
+    pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<String> {
+        use sqlx::Connection;
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(StoreError::UnsupportedUrl);
+        }
+        let mut conn = sqlx::PgConnection::connect(admin_url).await?;
+        conn.execute(format!("DROP DATABASE IF EXISTS {name}").as_str()).await?;
+        conn.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b).ok_or(StoreError::UnsupportedUrl)?;
+        Ok(format!("{base}/{name}"))
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock up front (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads first cannot upgrade once another writer
+    /// has committed, and fails with "database is locked" instead of waiting.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

@@ -25,7 +25,7 @@ pub(crate) async fn run(store: &Store) -> Result<()> {
         if applied.contains(version) {
             continue;
         }
-        let mut tx = pool.begin().await?;
+        let mut tx = store.begin_write().await?;
         // Statements hold no semicolons inside literals, so splitting is exact.
         for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             tx.execute(statement).await?;

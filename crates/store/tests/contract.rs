@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use domain::event::{AgentState, CallbackStatus, Event, EventKind, Outcome};
 use domain::{AgentId, CallbackId, InteractionId, QueueId, Timestamp};
 use serde_json::json;
-use sqlx::Connection;
 use store::{InsertOutcome, NewCallback, NewUser, SettingsTable, Store, StoreError};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -25,21 +24,11 @@ async fn fresh(kind: &str) -> (Store, Option<tempfile::TempDir>) {
             (Store::connect(&url).await.expect("sqlite store"), Some(dir))
         }
         _ => {
-            let admin = pg_admin_url();
             let name = format!("sb_contract_{}_{}", std::process::id(), n);
-            let mut conn = sqlx::PgConnection::connect(&admin)
+            let url = Store::create_postgres_database(&pg_admin_url(), &name)
                 .await
                 .expect("PostgreSQL must run for the store contract tests (see scripts/setup)");
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("drop");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create");
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).expect("url has a path");
-            (Store::connect(&format!("{base}/{name}")).await.expect("pg store"), None)
+            (Store::connect(&url).await.expect("pg store"), None)
         }
     }
 }

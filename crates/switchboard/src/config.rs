@@ -128,12 +128,15 @@ impl Config {
             anyhow::ensure!(f.is_file(), "config file {} does not exist", f.display());
             fig = fig.merge(Toml::file(f));
         }
-        let config: Config = fig
-            .merge(Env::prefixed("SWITCHBOARD_").split("__"))
-            .extract()
-            .context("invalid configuration")?;
+        let config: Config = fig.merge(Self::env()).extract().context("invalid configuration")?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// `SWITCHBOARD_SECTION__KEY` variables. Names without `__` (`SWITCHBOARD_LOG`, test
+    /// settings) are not configuration and are left alone.
+    fn env() -> Env {
+        Env::prefixed("SWITCHBOARD_").filter(|k| k.as_str().contains("__")).split("__")
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
@@ -190,6 +193,8 @@ mod tests {
             jail.create_file("bad.toml", "[server]\nlisten = \"x\"\ncolour = \"blue\"\n")?;
             let err = Config::load(Some(Path::new("bad.toml"))).expect_err("unknown key");
             assert!(format!("{err:#}").contains("colour"), "{err:#}");
+            jail.set_env("SWITCHBOARD_LOG", "debug");
+            assert!(Config::load(None).is_ok(), "the log filter is not a config key");
             jail.set_env("SWITCHBOARD_SERVER__NOPE", "1");
             assert!(Config::load(None).is_err());
             Ok(())

@@ -105,7 +105,8 @@ pub fn serve_shop(
 pub struct Demo {
     pub server: Running,
     pub shop_url: String,
-    pub _dir: tempfile::TempDir,
+    /// The temporary database directory, removed when the demo is dropped.
+    pub _dir: Option<tempfile::TempDir>,
 }
 
 pub async fn start_demo(
@@ -115,6 +116,17 @@ pub async fn start_demo(
 ) -> anyhow::Result<Demo> {
     let dir = tempfile::tempdir()?;
     config.database.url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let mut demo = start_demo_on(config, shop_listen, queue_overrides).await?;
+    demo._dir = Some(dir);
+    Ok(demo)
+}
+
+/// The demo on the database `config` names (which must be empty).
+pub async fn start_demo_on(
+    config: Config,
+    shop_listen: &str,
+    queue_overrides: serde_json::Value,
+) -> anyhow::Result<Demo> {
     // The shop's origin must be known before the widget is seeded: bind it first.
     let shop =
         TcpListener::bind(shop_listen).await.with_context(|| format!("binding {shop_listen}"))?;
@@ -122,5 +134,5 @@ pub async fn start_demo(
     let server = start(&config).await?;
     seed(&server.state, &shop_origin, queue_overrides).await?;
     let (addr, _task) = serve_shop(shop, server.base_url())?;
-    Ok(Demo { server, shop_url: format!("http://{addr}/"), _dir: dir })
+    Ok(Demo { server, shop_url: format!("http://{addr}/"), _dir: None })
 }

@@ -25,6 +25,11 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
+    /// Benchmarks; each prints one JSON object on stdout.
+    Bench {
+        #[command(subcommand)]
+        which: Bench,
+    },
     /// Run a demo: temporary SQLite, simulated phone network, seeded organisation, shop page.
     Demo {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -33,6 +38,29 @@ enum Command {
         shop_listen: String,
         #[arg(long, default_value = "")]
         metrics_listen: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Callback requests accepted per second, each committed before its 202.
+    Intake {
+        #[arg(long, default_value = "sqlite")]
+        db: String,
+        #[arg(long, default_value_t = 2_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
+    /// Request to customer-leg dial with a free agent.
+    DialLatency {
+        #[arg(long, default_value_t = 300)]
+        samples: usize,
+    },
+    /// Resident memory of an idle server.
+    IdleRss {
+        #[arg(long, default_value_t = 3)]
+        settle_s: u64,
     },
 }
 
@@ -72,6 +100,16 @@ async fn main() -> anyhow::Result<()> {
                 r = running.wait() => r.context("server stopped")?,
                 _ = shutdown_signal() => running.stop().await?,
             }
+        }
+        Command::Bench { which } => {
+            let report = match which {
+                Bench::Intake { db, requests, concurrency } => {
+                    switchboard::bench::intake(&db, requests, concurrency.max(1)).await?
+                }
+                Bench::DialLatency { samples } => switchboard::bench::dial_latency(samples).await?,
+                Bench::IdleRss { settle_s } => switchboard::bench::idle_rss(settle_s).await?,
+            };
+            println!("{report}");
         }
         Command::Demo { listen, shop_listen, metrics_listen } => {
             let mut config = Config::load(None)?;

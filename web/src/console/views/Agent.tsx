@@ -31,6 +31,13 @@ function hangUp(i: Interaction) {
 export function AgentView() {
   const { agent, agentError } = useAppState();
   const [reason, setReason] = useState(BREAK_REASONS[0]);
+  // A saved wrap-up ends the interaction, so its workspace (and the confirmation in it) leaves
+  // the screen with the next state update: confirm it here instead, until the next contact.
+  const [saved, setSaved] = useState<SavedWrapUp | null>(null);
+  const next = agent ? agent.offers.length > 0 || agent.interactions.some((i) => i.id !== saved?.id) : false;
+  useEffect(() => {
+    if (saved && next) setSaved(null);
+  }, [saved, next]);
 
   const live = agent?.interactions.find((i) => i.state !== "ended");
   const offer = agent?.offers[0];
@@ -60,9 +67,14 @@ export function AgentView() {
       {agent.offers.map((o) => (
         <OfferPanel key={o.offer_id} offer={o} />
       ))}
+      {saved && agent.interactions.length === 0 && agent.offers.length === 0 && <WrapUpSaved saved={saved} />}
       {agent.interactions.length === 0 && agent.offers.length === 0 && <Idle agent={agent} />}
       {agent.interactions.map((i) => (
-        <InteractionWorkspace key={i.id} it={i} />
+        <InteractionWorkspace
+          key={i.id}
+          it={i}
+          onSaved={(disposition) => setSaved({ id: i.id, disposition })}
+        />
       ))}
       <History agent={agent} />
     </div>
@@ -194,7 +206,22 @@ const CALL_STEPS: { state: InteractionState; label: string }[] = [
   { state: "ended", label: "Ended" },
 ];
 
-function InteractionWorkspace({ it }: { it: Interaction }) {
+interface SavedWrapUp {
+  id: number;
+  disposition: string;
+}
+
+function WrapUpSaved({ saved }: { saved: SavedWrapUp }) {
+  return (
+    <section class="panel">
+      <div class="script-done" data-testid="disposition-saved" data-interaction-id={saved.id}>
+        ✓ Wrap-up of callback #{saved.id} saved: {saved.disposition}
+      </div>
+    </section>
+  );
+}
+
+function InteractionWorkspace({ it, onSaved }: { it: Interaction; onSaved: (disposition: string) => void }) {
   return (
     <div class="workspace" data-testid="interaction" data-interaction-id={it.id}>
       <div class="col">
@@ -210,7 +237,7 @@ function InteractionWorkspace({ it }: { it: Interaction }) {
             <ScriptRunner def={it.card.script} storageKey={String(it.id)} />
           </section>
         )}
-        <Disposition it={it} />
+        <Disposition it={it} onSaved={onSaved} />
       </div>
     </div>
   );
@@ -316,7 +343,7 @@ export function CardPanel({ card }: { card: Card }) {
   );
 }
 
-function Disposition({ it }: { it: Interaction }) {
+function Disposition({ it, onSaved }: { it: Interaction; onSaved: (disposition: string) => void }) {
   const { card } = it;
   const [disposition, setDisposition] = useState("");
   const [notes, setNotes] = useState("");
@@ -342,6 +369,7 @@ function Disposition({ it }: { it: Interaction }) {
     setBusy(false);
     if (ok) {
       clearProgress(String(it.id));
+      onSaved(disposition);
       setSaved(true);
       toast("Wrap-up saved", "info");
     }
