@@ -85,7 +85,8 @@ pub async fn save_user(state: &AppState, id: Option<i64>, input: UserInput) -> A
     Ok(id)
 }
 
-async fn list_users(
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", responses((status = 200, body = [UserOut]), (status = 401, description = "not signed in"), (status = 403, description = "requires the admin role, or a missing X-CSRF-Token on a cookie write")))]
+pub(crate) async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<UserOut>>> {
@@ -105,7 +106,8 @@ async fn list_users(
     ))
 }
 
-async fn create_user(
+#[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", request_body = UserInput, responses((status = 201, description = "created; body has the new id"), (status = 401, description = "not signed in"), (status = 403, description = "requires the admin role, or a missing X-CSRF-Token on a cookie write"), (status = 422, description = "invalid field (named in error.field)")))]
+pub(crate) async fn create_user(
     State(state): State<AppState>,
     caller: Caller,
     Json(input): Json<UserInput>,
@@ -115,7 +117,8 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
-async fn update_user(
+#[utoipa::path(put, path = "/api/v1/admin/users/{id}", tag = "admin", params(("id" = i64, Path, description = "user id")), request_body = UserInput, responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the admin role, or a missing X-CSRF-Token on a cookie write"), (status = 422, description = "invalid field (named in error.field)")))]
+pub(crate) async fn update_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
@@ -132,7 +135,11 @@ pub struct NameInput {
     pub name: String,
 }
 
-async fn list_departments(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/v1/admin/departments", tag = "admin", responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the admin role, or a missing X-CSRF-Token on a cookie write")))]
+pub(crate) async fn list_departments(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
     caller.require(Role::Admin)?;
     let rows = state.store.list_departments().await?;
     Ok(Json(json!(rows
@@ -141,7 +148,8 @@ async fn list_departments(State(state): State<AppState>, caller: Caller) -> ApiR
         .collect::<Vec<_>>())))
 }
 
-async fn create_department(
+#[utoipa::path(post, path = "/api/v1/admin/departments", tag = "admin", request_body = NameInput, responses((status = 201, description = "created; body has the new id"), (status = 401, description = "not signed in"), (status = 403, description = "requires the admin role, or a missing X-CSRF-Token on a cookie write"), (status = 422, description = "invalid field (named in error.field)")))]
+pub(crate) async fn create_department(
     State(state): State<AppState>,
     caller: Caller,
     Json(input): Json<NameInput>,
@@ -152,7 +160,8 @@ async fn create_department(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
-async fn update_department(
+#[utoipa::path(put, path = "/api/v1/admin/departments/{id}", tag = "admin", params(("id" = i64, Path, description = "department id")), request_body = NameInput, responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the admin role, or a missing X-CSRF-Token on a cookie write"), (status = 422, description = "invalid field (named in error.field)")))]
+pub(crate) async fn update_department(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
@@ -221,12 +230,17 @@ async fn list_settings(
         .collect::<Vec<_>>())))
 }
 
-async fn list_queues(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/v1/admin/queues", tag = "supervisor", responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the supervisor role, or a missing X-CSRF-Token on a cookie write")))]
+pub(crate) async fn list_queues(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
     caller.require(Role::Supervisor)?;
     list_settings(&state, SettingsTable::Queues, "").await
 }
 
-async fn create_queue(
+#[utoipa::path(post, path = "/api/v1/admin/queues", tag = "admin", request_body = QueueInput, responses((status = 201, description = "created; body has the new id"), (status = 401, description = "not signed in"), (status = 403, description = "requires the admin role, or a missing X-CSRF-Token on a cookie write"), (status = 422, description = "invalid field (named in error.field)")))]
+pub(crate) async fn create_queue(
     State(state): State<AppState>,
     caller: Caller,
     Json(input): Json<QueueInput>,
@@ -236,7 +250,8 @@ async fn create_queue(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
-async fn update_queue(
+#[utoipa::path(put, path = "/api/v1/admin/queues/{id}", tag = "admin", params(("id" = i64, Path, description = "queue id")), request_body = QueueInput, responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the admin role, or a missing X-CSRF-Token on a cookie write"), (status = 422, description = "invalid field (named in error.field)")))]
+pub(crate) async fn update_queue(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
@@ -254,7 +269,11 @@ pub struct ScriptInput {
     pub definition: ScriptDef,
 }
 
-async fn list_scripts(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/v1/admin/scripts", tag = "admin", responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the admin role, or a missing X-CSRF-Token on a cookie write")))]
+pub(crate) async fn list_scripts(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
     caller.require(Role::Admin)?;
     list_settings(&state, SettingsTable::Scripts, "definition").await
 }
@@ -273,7 +292,8 @@ pub async fn save_script(state: &AppState, id: Option<i64>, input: &ScriptInput)
     })
 }
 
-async fn create_script(
+#[utoipa::path(post, path = "/api/v1/admin/scripts", tag = "admin", request_body = ScriptInput, responses((status = 201, description = "created; body has the new id"), (status = 401, description = "not signed in"), (status = 403, description = "requires the admin role, or a missing X-CSRF-Token on a cookie write"), (status = 422, description = "invalid field (named in error.field)")))]
+pub(crate) async fn create_script(
     State(state): State<AppState>,
     caller: Caller,
     Json(input): Json<ScriptInput>,
@@ -283,7 +303,8 @@ async fn create_script(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
-async fn update_script(
+#[utoipa::path(put, path = "/api/v1/admin/scripts/{id}", tag = "admin", params(("id" = i64, Path, description = "script id")), request_body = ScriptInput, responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the admin role, or a missing X-CSRF-Token on a cookie write"), (status = 422, description = "invalid field (named in error.field)")))]
+pub(crate) async fn update_script(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
@@ -306,7 +327,11 @@ pub struct WidgetInput {
     pub settings: WidgetSettings,
 }
 
-async fn list_widgets(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/v1/admin/widgets", tag = "admin", responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the admin role, or a missing X-CSRF-Token on a cookie write")))]
+pub(crate) async fn list_widgets(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
     caller.require(Role::Admin)?;
     let rows = state.store.list_widgets().await?;
     Ok(Json(json!(rows
@@ -353,7 +378,8 @@ pub async fn create_widget_row(state: &AppState, input: &WidgetInput) -> ApiResu
     Ok((id, key))
 }
 
-async fn create_widget(
+#[utoipa::path(post, path = "/api/v1/admin/widgets", tag = "admin", request_body = WidgetInput, responses((status = 201, description = "created; body has the new id"), (status = 401, description = "not signed in"), (status = 403, description = "requires the admin role, or a missing X-CSRF-Token on a cookie write"), (status = 422, description = "invalid field (named in error.field)")))]
+pub(crate) async fn create_widget(
     State(state): State<AppState>,
     caller: Caller,
     Json(input): Json<WidgetInput>,
@@ -363,7 +389,8 @@ async fn create_widget(
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "key": key }))))
 }
 
-async fn update_widget(
+#[utoipa::path(put, path = "/api/v1/admin/widgets/{id}", tag = "admin", params(("id" = i64, Path, description = "widget id")), request_body = WidgetInput, responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the admin role, or a missing X-CSRF-Token on a cookie write"), (status = 422, description = "invalid field (named in error.field)")))]
+pub(crate) async fn update_widget(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
@@ -382,7 +409,8 @@ pub struct TokenInput {
     pub role: String,
 }
 
-async fn create_token(
+#[utoipa::path(post, path = "/api/v1/admin/tokens", tag = "admin", request_body = TokenInput, responses((status = 201, description = "created; body has the new id"), (status = 401, description = "not signed in"), (status = 403, description = "requires the admin role, or a missing X-CSRF-Token on a cookie write"), (status = 422, description = "invalid field (named in error.field)")))]
+pub(crate) async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
     Json(input): Json<TokenInput>,

@@ -38,12 +38,17 @@ pub(crate) fn requested_state(req: &StatusRequest) -> ApiResult<AgentState> {
     }
 }
 
-async fn state_of(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<AgentStateDto>> {
+#[utoipa::path(get, path = "/api/v1/agent/state", tag = "agent", responses((status = 200, body = AgentStateDto), (status = 401, description = "not signed in"), (status = 403, description = "requires the agent role, or a missing X-CSRF-Token on a cookie write")))]
+pub(crate) async fn state_of(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<AgentStateDto>> {
     caller.require(Role::Agent)?;
     Ok(Json(views::agent_state(&state, caller.agent_id()?).await?))
 }
 
-async fn set_status(
+#[utoipa::path(post, path = "/api/v1/agent/status", tag = "agent", request_body = StatusRequest, responses((status = 200, body = AgentStateDto), (status = 401, description = "not signed in"), (status = 403, description = "requires the agent role, or a missing X-CSRF-Token on a cookie write"), (status = 422, description = "invalid field (named in error.field)")))]
+pub(crate) async fn set_status(
     State(state): State<AppState>,
     caller: Caller,
     Json(req): Json<StatusRequest>,
@@ -55,7 +60,8 @@ async fn set_status(
     Ok(Json(views::agent_state(&state, agent).await?))
 }
 
-async fn accept(
+#[utoipa::path(post, path = "/api/v1/agent/offers/{id}/accept", tag = "agent", params(("id" = u64, Path, description = "offer id")), responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the agent role, or a missing X-CSRF-Token on a cookie write")))]
+pub(crate) async fn accept(
     State(state): State<AppState>,
     caller: Caller,
     Path(offer): Path<u64>,
@@ -66,7 +72,8 @@ async fn accept(
     Ok(Json(json!({ "ok": true })))
 }
 
-async fn reject(
+#[utoipa::path(post, path = "/api/v1/agent/offers/{id}/reject", tag = "agent", params(("id" = u64, Path, description = "offer id")), responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the agent role, or a missing X-CSRF-Token on a cookie write")))]
+pub(crate) async fn reject(
     State(state): State<AppState>,
     caller: Caller,
     Path(offer): Path<u64>,
@@ -77,7 +84,8 @@ async fn reject(
     Ok(Json(json!({ "ok": true })))
 }
 
-async fn hangup(
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/hangup", tag = "agent", params(("id" = u64, Path, description = "interaction id")), responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the agent role, or a missing X-CSRF-Token on a cookie write")))]
+pub(crate) async fn hangup(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<u64>,
@@ -100,7 +108,8 @@ pub struct WrapUpRequest {
     pub answers: serde_json::Map<String, Value>,
 }
 
-async fn wrap_up(
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/wrapup", tag = "agent", params(("id" = i64, Path, description = "interaction id")), request_body = WrapUpRequest, responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the agent role, or a missing X-CSRF-Token on a cookie write"), (status = 422, description = "invalid field (named in error.field)")))]
+pub(crate) async fn wrap_up(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
@@ -152,7 +161,8 @@ async fn wrap_up(
     Ok(Json(json!({ "ok": true })))
 }
 
-async fn get_card(
+#[utoipa::path(get, path = "/api/v1/interactions/{id}", tag = "agent", params(("id" = i64, Path, description = "interaction id")), responses((status = 200, body = Card), (status = 401, description = "not signed in"), (status = 403, description = "requires the agent role, or a missing X-CSRF-Token on a cookie write")))]
+pub(crate) async fn get_card(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
@@ -166,11 +176,12 @@ async fn get_card(
 }
 
 #[derive(Deserialize)]
-struct Limit {
+pub(crate) struct Limit {
     limit: Option<i64>,
 }
 
-async fn history(
+#[utoipa::path(get, path = "/api/v1/agent/history", tag = "agent", params(("limit" = Option<i64>, Query, description = "1 to 200, default 20")), responses((status = 200, body = [HistoryItem]), (status = 401, description = "not signed in"), (status = 403, description = "requires the agent role, or a missing X-CSRF-Token on a cookie write")))]
+pub(crate) async fn history(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<Limit>,

@@ -235,7 +235,8 @@ pub(crate) async fn login(
     Ok(response)
 }
 
-async fn logout(
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "session", responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the signed-in user role, or a missing X-CSRF-Token on a cookie write")))]
+pub(crate) async fn logout(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -253,7 +254,8 @@ async fn logout(
     Ok(response)
 }
 
-async fn me(
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "session", responses((status = 200, body = SessionResponse), (status = 401, description = "not signed in"), (status = 403, description = "requires the signed-in user role, or a missing X-CSRF-Token on a cookie write")))]
+pub(crate) async fn me(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,

@@ -111,6 +111,7 @@ pub(crate) fn figures(
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/stats/callbacks", tag = "supervisor", params(("from" = Option<String>, Query, description = "RFC 3339, default 7 days before `to`"), ("to" = Option<String>, Query, description = "RFC 3339, default now"), ("group_by" = Option<String>, Query, description = "queue, agent or day")), responses((status = 200, body = StatsReport), (status = 401, description = "not signed in"), (status = 403, description = "requires the supervisor role, or a missing X-CSRF-Token on a cookie write")))]
 pub(crate) async fn callbacks(
     State(state): State<AppState>,
     caller: Caller,

@@ -13,12 +13,17 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::views::{self, Overview};
 
-async fn overview(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Overview>> {
+#[utoipa::path(get, path = "/api/v1/supervisor/overview", tag = "supervisor", responses((status = 200, body = Overview), (status = 401, description = "not signed in"), (status = 403, description = "requires the supervisor role, or a missing X-CSRF-Token on a cookie write")))]
+pub(crate) async fn overview(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Overview>> {
     caller.require(Role::Supervisor)?;
     Ok(Json(views::overview(&state).await?))
 }
 
-async fn set_agent_status(
+#[utoipa::path(post, path = "/api/v1/supervisor/agents/{id}/status", tag = "supervisor", params(("id" = u64, Path, description = "agent (user) id")), request_body = StatusRequest, responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the supervisor role, or a missing X-CSRF-Token on a cookie write"), (status = 422, description = "invalid field (named in error.field)")))]
+pub(crate) async fn set_agent_status(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<u64>,

@@ -23,7 +23,8 @@ const OVERVIEW_INTERVAL_MS: u64 = 250;
 /// Client frames larger than this close the socket.
 const CLIENT_FRAME_BYTES_MAX: usize = 4_096;
 
-async fn upgrade(
+#[utoipa::path(get, path = "/api/v1/ws", tag = "agent", responses((status = 101, description = "WebSocket; see docs/api.md for the messages"), (status = 401, description = "not signed in"), (status = 403, description = "requires the agent role, or a missing X-CSRF-Token on a cookie write")))]
+pub(crate) async fn upgrade(
     State(state): State<AppState>,
     caller: Caller,
     ws: WebSocketUpgrade,

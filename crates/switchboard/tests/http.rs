@@ -344,6 +344,18 @@ async fn cors_openapi_metrics_health_and_websocket() {
         .await
         .unwrap();
     assert!(doc["paths"]["/api/v1/public/callbacks"]["post"].is_object());
+    // Every route is documented, including path parameters and the admin surface.
+    let paths = doc["paths"].as_object().expect("paths");
+    for p in [
+        "/api/v1/agent/state",
+        "/api/v1/interactions/{id}/wrapup",
+        "/api/v1/admin/queues/{id}",
+        "/api/v1/stats/callbacks",
+        "/api/v1/ws",
+    ] {
+        assert!(paths.contains_key(p), "{p} missing from OpenAPI");
+    }
+    assert!(paths.len() >= 25, "{} paths documented", paths.len());
     assert_eq!(
         Client::new().get(format!("{base}/healthz")).send().await.unwrap().text().await.unwrap(),
         "ok"
