@@ -51,6 +51,9 @@ fn d_delays() -> Vec<u64> {
 fn d_ring() -> u64 {
     30
 }
+fn d_sl() -> u64 {
+    20
+}
 fn d_chat() -> u32 {
     2
 }
@@ -120,6 +123,9 @@ pub struct QueueSettings {
     pub wrap_up_s: u64,
     #[serde(default = "d_aging")]
     pub aging_s_per_level: u64,
+    /// Service level: the share of contacts that get an agent within this many seconds.
+    #[serde(default = "d_sl")]
+    pub service_level_s: u64,
     #[serde(default)]
     pub script_id: Option<i64>,
     #[serde(default = "d_dispositions")]
@@ -167,6 +173,9 @@ impl QueueSettings {
                 "offer_timeout_s",
                 format!("between 1 and {}", OFFER_MS_MAX / 1000),
             ));
+        }
+        if self.service_level_s == 0 || self.service_level_s > 3_600 {
+            return Err(ApiError::field("service_level_s", "between 1 and 3600"));
         }
         if self.wrap_up_s > 3_600 {
             return Err(ApiError::field("wrap_up_s", "at most 3600"));

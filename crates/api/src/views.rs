@@ -15,6 +15,8 @@ use crate::settings::QueueSettings;
 use crate::state::AppState;
 use crate::time::rfc3339;
 
+/// The wallboard's service level covers the last day.
+const SERVICE_LEVEL_WINDOW_MS: u64 = 24 * 3_600_000;
 /// Earlier contacts shown on a card.
 const CARD_HISTORY_MAX: i64 = 10;
 
@@ -289,13 +291,20 @@ pub(crate) async fn overview(state: &AppState) -> ApiResult<Overview> {
             (queues, agents, now)
         })
         .await?;
-    let queue_names: HashMap<i64, String> = state
-        .store
-        .list_settings(SettingsTable::Queues)
-        .await?
-        .into_iter()
-        .map(|q| (q.id, q.name))
-        .collect();
+    let stored = state.store.list_settings(SettingsTable::Queues).await?;
+    let mut queue_names: HashMap<i64, String> = HashMap::new();
+    let mut service_levels: HashMap<i64, f64> = HashMap::new();
+    let since = now.minus_ms(SERVICE_LEVEL_WINDOW_MS).as_millis();
+    for q in stored {
+        let target_s =
+            serde_json::from_value::<QueueSettings>(q.settings).map_or(20, |s| s.service_level_s);
+        let target_ms = i64::try_from(target_s.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let (total, within) = state.store.service_level(q.id, since, target_ms).await?;
+        if total > 0 {
+            service_levels.insert(q.id, within as f64 / total as f64);
+        }
+        queue_names.insert(q.id, q.name);
+    }
     let names = user_names(state).await?;
     Ok(Overview {
         queues: queues
@@ -310,7 +319,7 @@ pub(crate) async fn overview(state: &AppState) -> ApiResult<Overview> {
                 offered: s.offered,
                 assigned: s.assigned,
                 agents_free: s.agents_free,
-                service_level: None,
+                service_level: service_levels.get(&(id.0 as i64)).copied(),
             })
             .collect(),
         agents: agents

@@ -13,6 +13,27 @@ pub struct StatsInteraction {
 }
 
 impl Store {
+    /// Interactions of a queue that entered it since `since`, and how many of them got an agent
+    /// within `target_ms`: the service level's denominator and numerator.
+    pub async fn service_level(
+        &self,
+        queue_id: i64,
+        since: i64,
+        target_ms: i64,
+    ) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN reserved_at IS NOT NULL \
+             AND reserved_at - queued_at <= $3 THEN 1 ELSE 0 END), 0) AS within \
+             FROM interactions WHERE queue_id = $1 AND queued_at >= $2",
+        )
+        .bind(queue_id)
+        .bind(since)
+        .bind(target_ms)
+        .fetch_one(self.pool())
+        .await?;
+        Ok((row.try_get("total")?, row.try_get("within")?))
+    }
+
     /// Interactions of callbacks created in `[from, to)`.
     pub async fn stats_interactions(&self, from: i64, to: i64) -> Result<Vec<StatsInteraction>> {
         let rows = sqlx::query(

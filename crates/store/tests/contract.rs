@@ -244,6 +244,10 @@ async fn events_project_the_callback_lifecycle(kind: &str) {
     assert!(log.windows(2).all(|w| w[0].seq < w[1].seq));
     assert_eq!(s.max_interaction_id().await.unwrap(), 7);
     assert_eq!(s.stats_interactions(0, 10_000).await.unwrap().len(), 1);
+    // Reserved 100 ms after it was queued: within a 1 s target, not within 50 ms.
+    assert_eq!(s.service_level(q, 0, 1_000).await.unwrap(), (1, 1));
+    assert_eq!(s.service_level(q, 0, 50).await.unwrap(), (1, 0));
+    assert_eq!(s.service_level(q, 2_000, 1_000).await.unwrap(), (0, 0));
 }
 
 async fn recovery_closes_open_interactions(kind: &str) {

@@ -87,6 +87,8 @@ async fn callback_reaches_a_free_agent_with_a_screen_pop_and_is_measured() {
     assert_eq!(history[0]["outcome"], "completed");
 
     let sam = Session::login(&base, "sam").await;
+    let overview = sam.json("/api/v1/supervisor/overview").await;
+    assert_eq!(overview["queues"][0]["service_level"], 1.0, "answered at once: {overview}");
     let stats = sam.json("/api/v1/stats/callbacks?group_by=agent").await;
     let row = &stats["rows"][0];
     assert_eq!(row["label"], "Alice Moreau");
