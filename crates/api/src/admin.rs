@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, put};
 use axum::{Json, Router};
 use engine::Input;
 use serde::{Deserialize, Serialize};
@@ -427,6 +427,32 @@ pub(crate) async fn create_token(
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "token": token }))))
 }
 
+#[utoipa::path(get, path = "/api/v1/admin/tokens", tag = "admin",
+    responses((status = 200, description = "tokens without their secrets"), (status = 403, description = "requires the admin role")))]
+pub(crate) async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Admin)?;
+    let rows = state.store.list_tokens().await?;
+    Ok(Json(json!(rows
+        .into_iter()
+        .map(|t| json!({ "id": t.id, "name": t.name, "role": t.role, "created_at": crate::time::rfc3339(t.created_at) }))
+        .collect::<Vec<_>>())))
+}
+
+#[utoipa::path(delete, path = "/api/v1/admin/tokens/{id}", tag = "admin", params(("id" = i64, Path, description = "token id")),
+    responses((status = 200, description = "revoked"), (status = 404, description = "no such token"), (status = 403, description = "requires the admin role")))]
+pub(crate) async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Admin)?;
+    state.store.delete_token(id).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/admin/users", get(list_users).post(create_user))
@@ -439,5 +465,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/admin/scripts/{id}", put(update_script))
         .route("/api/v1/admin/widgets", get(list_widgets).post(create_widget))
         .route("/api/v1/admin/widgets/{id}", put(update_widget))
-        .route("/api/v1/admin/tokens", post(create_token))
+        .route("/api/v1/admin/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/admin/tokens/{id}", delete(revoke_token))
 }

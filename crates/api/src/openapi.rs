@@ -44,6 +44,8 @@ use crate::state::AppState;
         crate::admin::create_widget,
         crate::admin::update_widget,
         crate::admin::create_token,
+        crate::admin::list_tokens,
+        crate::admin::revoke_token,
         crate::auth::logout,
         crate::auth::me,
         crate::ws::upgrade,

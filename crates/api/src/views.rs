@@ -24,6 +24,7 @@ const CARD_HISTORY_MAX: i64 = 10;
 pub struct OfferDto {
     pub offer_id: u64,
     pub interaction_id: u64,
+    pub offered_at: String,
     pub expires_at: String,
     pub kind: String,
     pub queue_name: String,
@@ -241,6 +242,7 @@ pub(crate) async fn agent_state(state: &AppState, agent_id: i64) -> ApiResult<Ag
         offers.push(OfferDto {
             offer_id: o.offer.0,
             interaction_id: o.interaction.0,
+            offered_at: rfc3339(o.offered_at.as_millis()),
             expires_at: rfc3339(o.expires_at.as_millis()),
             kind: "callback".into(),
             queue_name,

@@ -69,7 +69,7 @@ impl Center {
         inter.since = now;
         let (queue, callback) = (inter.queue, inter.callback);
         if let Some(info) = self.agents.get_mut(&agent) {
-            info.offers.push(OfferInfo { offer, interaction: ix, expires_at });
+            info.offers.push(OfferInfo { offer, interaction: ix, offered_at: now, expires_at });
             info.active.push(ix);
         }
         self.persist(EventKind::AgentReserved { interaction: ix, agent });

@@ -37,6 +37,7 @@ impl Phase {
 pub struct OfferInfo {
     pub offer: OfferId,
     pub interaction: InteractionId,
+    pub offered_at: Timestamp,
     pub expires_at: Timestamp,
 }
 

@@ -84,4 +84,32 @@ impl Store {
         })
         .transpose()
     }
+
+    pub async fn list_tokens(&self) -> Result<Vec<TokenRow>> {
+        let rows = sqlx::query("SELECT id, name, role, created_at FROM api_tokens ORDER BY id")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TokenRow {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    role: r.try_get("role")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes a token; the next request with it is unauthenticated.
+    pub async fn delete_token(&self, id: i64) -> Result<()> {
+        let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(crate::StoreError::NotFound("token"));
+        }
+        Ok(())
+    }
 }

@@ -314,6 +314,10 @@ async fn sessions_expire_and_tokens_resolve(kind: &str) {
     let row = s.token_by_hash("th").await.unwrap().expect("found");
     assert_eq!((row.id, row.role.as_str()), (t, "supervisor"));
     assert!(s.token_by_hash("other").await.unwrap().is_none());
+    assert_eq!(s.list_tokens().await.unwrap().len(), 1);
+    s.delete_token(t).await.unwrap();
+    assert!(s.token_by_hash("th").await.unwrap().is_none());
+    assert!(matches!(s.delete_token(t).await, Err(StoreError::NotFound("token"))));
 }
 
 async fn migrations_are_idempotent(kind: &str) {

@@ -279,6 +279,23 @@ async fn roles_are_enforced_at_every_boundary() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    // Revoking the token ends its access.
+    let listed: Value = admin.json("/api/v1/admin/tokens").await;
+    assert_eq!(listed[0]["name"], "crm");
+    assert!(listed[0].get("token").is_none(), "secrets are never listed");
+    let id = t["id"].as_i64().unwrap();
+    let r = admin
+        .http
+        .delete(format!("{base}/api/v1/admin/tokens/{id}"))
+        .header("x-csrf-token", &admin.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        crm("/api/v1/supervisor/overview").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
 
     // Admin validation names the field.
     let r = admin.post("/api/v1/admin/queues", json!({"name": "Q2", "strategy": "random"})).await;
