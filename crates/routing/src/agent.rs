@@ -19,8 +19,9 @@ pub(crate) struct Agent {
     pub(crate) skills: Vec<Req>,
     /// Sorted, no duplicates.
     pub(crate) departments: Vec<DepartmentId>,
-    /// Sorted, no duplicates, all known.
-    pub(crate) queues: Vec<QueueId>,
+    /// Queues served, sorted by id, no duplicates, all known; with this agent's entry in each
+    /// one's free index. One allocation: a freed agent reads it whole.
+    pub(crate) served: Vec<Served>,
     pub(crate) capacity: [u32; Channel::COUNT],
     pub(crate) status: AgentStatus,
     pub(crate) load: [u32; Channel::COUNT],
@@ -29,8 +30,6 @@ pub(crate) struct Agent {
     pub(crate) missed_in_row: u32,
     /// Open offers, oldest first.
     pub(crate) offers: Vec<OfferId>,
-    /// Entry of this agent in the free index of `queues[i]`, if any.
-    pub(crate) free_keys: Vec<Option<FreeKey>>,
     /// Due time of the armed after-call-work timer.
     pub(crate) acw_due: Option<Timestamp>,
     /// Listed in `Router::pending_agents`.
@@ -39,11 +38,23 @@ pub(crate) struct Agent {
     pub(crate) touched: bool,
 }
 
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Served {
+    pub(crate) queue: QueueId,
+    /// This agent's entry in the queue's free index, if any.
+    pub(crate) free_key: Option<FreeKey>,
+}
+
 impl Agent {
+    pub(crate) fn serves(&self, queue: QueueId) -> Option<&Served> {
+        let at = self.served.binary_search_by_key(&queue, |s| s.queue).ok()?;
+        Some(&self.served[at])
+    }
+
     /// Could take one more task of this queue now, skills aside.
     pub(crate) fn free_for(&self, queue: &QueueConfig) -> bool {
         let ch = queue.channel.index();
-        self.status == AgentStatus::Available
+        matches!(self.status, AgentStatus::Available)
             && self.load[ch] < self.capacity[ch]
             && queue.department.is_none_or(|d| self.departments.binary_search(&d).is_ok())
     }
@@ -57,7 +68,12 @@ impl Agent {
             Strategy::LongestIdle => 0,
             Strategy::BestSkill => u32::MAX - level_sum(&self.skills, &queue.skills),
         };
-        FreeKey { rank, idle_since: self.idle_since[queue.channel.index()], agent: self.id }
+        FreeKey {
+            unqualified: !self.satisfies(&queue.skills),
+            rank,
+            idle_since: self.idle_since[queue.channel.index()],
+            agent: self.id,
+        }
     }
 }
 
@@ -90,14 +106,13 @@ impl Router {
                     id,
                     skills: Vec::new(),
                     departments: Vec::new(),
-                    queues: Vec::new(),
+                    served: Vec::new(),
                     capacity: [0; Channel::COUNT],
                     status: AgentStatus::Offline,
                     load: [0; Channel::COUNT],
                     idle_since: [now; Channel::COUNT],
                     missed_in_row: 0,
                     offers: Vec::new(),
-                    free_keys: Vec::new(),
                     acw_due: None,
                     pending: false,
                     touched: false,
@@ -107,9 +122,9 @@ impl Router {
         }
         let agent = self.agents.get_mut(&id).expect("inserted or found above");
         // Leave the old queues' indexes and member sets, then join the new ones.
-        for (qid, key) in agent.queues.iter().zip(&agent.free_keys) {
-            let queue = self.queues.get_mut(qid).expect("queues are never removed");
-            if let Some(key) = key {
+        for served in &agent.served {
+            let queue = self.queues.get_mut(&served.queue).expect("queues are never removed");
+            if let Some(key) = &served.free_key {
                 assert!(queue.free.remove(key), "free index entry of {id:?} was present");
             }
             queue.members.remove(&id);
@@ -117,10 +132,10 @@ impl Router {
         for qid in &profile.queues {
             self.queues.get_mut(qid).expect("validated above").members.insert(id);
         }
-        agent.free_keys = vec![None; profile.queues.len()];
+        let served = profile.queues.iter().map(|&queue| Served { queue, free_key: None });
+        agent.served = served.collect();
         agent.skills = profile.skills;
         agent.departments = profile.departments;
-        agent.queues = profile.queues;
         agent.capacity = profile.capacity;
         self.mark_pending_agent(id);
         self.run_matching(now);
@@ -218,10 +233,11 @@ impl Router {
     /// Brings the agent's entries in its queues' free indexes up to date.
     pub(crate) fn sync_free(&mut self, id: AgentId) {
         let agent = self.agents.get_mut(&id).expect("agents are never removed");
-        for (i, qid) in agent.queues.iter().enumerate() {
-            let queue = self.queues.get_mut(qid).expect("queues are never removed");
+        for i in 0..agent.served.len() {
+            let qid = agent.served[i].queue;
+            let queue = self.queues.get_mut(&qid).expect("queues are never removed");
             let wanted = agent.free_for(&queue.config).then(|| agent.free_key(&queue.config));
-            let current = &mut agent.free_keys[i];
+            let current = &mut agent.served[i].free_key;
             if wanted != *current {
                 if let Some(old) = current.take() {
                     assert!(queue.free.remove(&old), "free index entry of {id:?} was present");

@@ -25,7 +25,7 @@ impl Router {
         let mut counts: IdMap<QueueId, QueueCount> = IdMap::default();
         let mut sig_refs: IdMap<SigId, u64> = IdMap::default();
         let mut overflow_timers = 0;
-        for (&id, task) in &self.tasks {
+        for (&id, task) in self.tasks.iter() {
             assert_eq!(task.id, id);
             assert!(!task.pending, "{id:?} left pending");
             *sig_refs.entry(task.sig).or_default() += 1;
@@ -35,17 +35,10 @@ impl Router {
                 TaskState::Waiting => {
                     count.waiting += 1;
                     let partition = queue.partition(task.sig).expect("waiting task's partition");
-                    assert!(partition.tasks.contains(&task.entry()), "{id:?} not in its queue");
-                    assert!(queue.by_age.contains(&(task.entered_at, task.seq)));
-                    let rule = queue.config.overflow.get(task.overflow_next);
-                    match task.overflow_due {
-                        Some(due) => {
-                            overflow_timers += 1;
-                            assert!(self.timers.contains(due, Timer::Overflow(id)));
-                            assert!(rule.is_some(), "{id:?} has a timer but no next rule");
-                        }
-                        None => assert!(rule.is_none(), "{id:?} has a next rule but no timer"),
-                    }
+                    let entry = task.entry(queue.config.aging_ms_per_level);
+                    assert!(partition.tasks.contains(&entry), "{id:?} not in its queue");
+                    let stage = queue.stages.get(usize::from(task.stage)).expect("stage exists");
+                    assert!(stage.contains(&(task.entered_at, task.seq, id)), "{id:?} not staged");
                 }
                 TaskState::Offered { agent, offer } => {
                     count.offered += 1;
@@ -53,12 +46,10 @@ impl Router {
                     assert_eq!((record.task, record.agent), (id, agent), "offer disagrees");
                     load.entry(agent).or_default()[task.channel.index()] += 1;
                     *offers_of.entry(agent).or_default() += 1;
-                    assert!(task.overflow_due.is_none(), "offered {id:?} has an overflow timer");
                 }
                 TaskState::Assigned { agent } => {
                     count.assigned += 1;
                     load.entry(agent).or_default()[task.channel.index()] += 1;
-                    assert!(task.overflow_due.is_none(), "assigned {id:?} has an overflow timer");
                 }
             }
         }
@@ -74,7 +65,7 @@ impl Router {
         for (&id, agent) in &self.agents {
             assert_eq!(agent.id, id);
             assert!(!agent.pending || self.has_pending_work(), "{id:?} left pending");
-            assert!(!agent.touched, "{id:?} left touched");
+            assert!(!agent.touched || self.has_pending_work(), "{id:?} left touched");
             let recount = load.get(&id).copied().unwrap_or_default();
             assert_eq!(agent.load, recount, "load of {id:?} differs from a recount");
             for ch in Channel::ALL {
@@ -95,14 +86,15 @@ impl Router {
                 (_, None) => {}
                 (status, Some(_)) => panic!("{id:?} has a wrap-up timer while {status:?}"),
             }
-            assert!(agent.queues.windows(2).all(|w| w[0] < w[1]), "queues sorted");
-            assert_eq!(agent.queues.len(), agent.free_keys.len());
-            for (qid, key) in agent.queues.iter().zip(&agent.free_keys) {
+            let sorted = agent.served.windows(2).all(|w| w[0].queue < w[1].queue);
+            assert!(sorted, "served queues of {id:?} sorted");
+            for served in &agent.served {
+                let (qid, key) = (&served.queue, &served.free_key);
                 let queue = self.queues.get(qid).expect("agent's queue exists");
                 memberships += 1;
                 assert!(queue.members.contains(&id), "{id:?} missing from members of {qid:?}");
                 let wanted = agent.free_for(&queue.config).then(|| agent.free_key(&queue.config));
-                if !agent.pending {
+                if !agent.touched {
                     assert_eq!(*key, wanted, "free index entry of {id:?} in {qid:?} is stale");
                 }
                 if let Some(key) = key {
@@ -120,8 +112,25 @@ impl Router {
             assert_eq!(queue.assigned, count.assigned, "assigned count of {qid:?}");
             let in_partitions: usize = queue.partitions.iter().map(|p| p.tasks.len()).sum();
             assert_eq!(in_partitions, count.waiting, "partitions of {qid:?}");
+            let staged: usize = queue.stages.iter().map(|s| s.len()).sum();
+            assert_eq!(staged, count.waiting, "stages of {qid:?}");
+            let rules = &queue.config.overflow;
+            assert_eq!((queue.stages.len(), queue.stage_due.len()), (rules.len() + 1, rules.len()));
+            for (i, rule) in rules.iter().enumerate() {
+                let first = queue.stages[i].first().map(|&(at, _, _)| at.plus_ms(rule.after_ms));
+                assert_eq!(queue.stage_due[i], first, "stage {i} timer of {qid:?}");
+                if let Some(due) = first {
+                    let stage = crate::queue::stage_number(i);
+                    assert!(self.timers.contains(due, Timer::Overflow(qid, stage)));
+                    overflow_timers += 1;
+                }
+            }
             for (i, partition) in queue.partitions.iter().enumerate() {
                 assert!(!partition.tasks.is_empty(), "empty partition kept in {qid:?}");
+                assert_eq!(partition.tasks.first(), Some(&partition.head), "stale head");
+                if i > 0 {
+                    assert!(queue.partitions[i - 1].head < partition.head, "partitions unsorted");
+                }
                 let duplicate = queue.partitions[..i].iter().any(|p| p.sig == partition.sig);
                 assert!(!duplicate, "two partitions for one signature in {qid:?}");
             }
@@ -129,8 +138,8 @@ impl Router {
             for key in &queue.free {
                 let agent = self.agents.get(&key.agent).expect("indexed agent exists");
                 assert!(queue.members.contains(&key.agent));
-                let at = agent.queues.binary_search(&qid).expect("indexed agent serves queue");
-                assert_eq!(agent.free_keys[at], Some(*key), "free index and agent disagree");
+                let served = agent.serves(qid).expect("indexed agent serves the queue");
+                assert_eq!(served.free_key, Some(*key), "free index and agent disagree");
                 if self.has_pending_work() {
                     continue;
                 }
@@ -145,12 +154,13 @@ impl Router {
             }
             for member in &queue.members {
                 let agent = self.agents.get(member).expect("member exists");
-                assert!(agent.queues.binary_search(&qid).is_ok(), "{member:?} left {qid:?}");
+                assert!(agent.serves(qid).is_some(), "{member:?} left {qid:?}");
             }
             member_total += queue.members.len();
         }
         assert_eq!(memberships, member_total, "member sets match the agents' queue lists");
-        let keys: usize = self.agents.values().flat_map(|a| &a.free_keys).flatten().count();
+        let served = self.agents.values().flat_map(|a| &a.served);
+        let keys = served.filter(|s| s.free_key.is_some()).count();
         assert_eq!(free_entries, keys, "free indexes hold exactly the agents' entries");
         assert!(counts.is_empty(), "tasks in unknown queues");
         assert_eq!(self.timers.len(), self.offers.len() + acw_timers + overflow_timers);

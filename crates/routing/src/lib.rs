@@ -6,10 +6,27 @@
 //!
 //! Architecture Invariant: no I/O, no clock, no randomness. Time is an argument.
 //!
+//! # Behaviour the API leaves open, decided here
+//! - Order: effective priority `priority + waited / aging_ms_per_level`, exact (no rounding),
+//!   then older, then enqueued first. Across queues it is compared at the decision's `now`.
+//! - A new agent starts Offline. A profile may list only known queues; capacity may not drop
+//!   below the current load. Available after Offline or Break restarts the agent's idle time
+//!   and its missed-offer count; after after-call work it keeps idle time from the release.
+//! - A rejected or timed-out task keeps its place and goes to another free eligible agent
+//!   first; back to the same agent only when nobody else is free. The missed-offer break
+//!   revokes the agent's other open offers.
+//! - Release of a voice task starts wrap-up only if the agent is Available (or extends one
+//!   already running); an agent on break or offline stays so.
+//! - Overflow: see the `overflow` module (one step per task per `handle_timeout`; a step due
+//!   while offered applies once the task waits again; a move into a full queue is skipped).
+//! - [`Router::upsert_queue`] has no `now`: the matching it enables happens at the next input,
+//!   and [`Router::poll_timeout`] asks for one at once.
+//!
 //! # Code map
 //! - `config`, `event`, `error`, `view`: the public vocabulary (inputs, outputs, getters).
 //! - `router`: the state and the pending-work plumbing shared by every input.
 //! - `task`: enqueue, cancel, release; a task entering and leaving its queue's order.
+//!   `task_table` stores tasks densely.
 //! - `queue`: per-queue partitions of waiting tasks by requirement `signature`, each ordered by
 //!   the static key from `aging`; the index of free agents in strategy order.
 //! - `agent`: profiles, status, load, and the agents' entries in the free indexes.
@@ -34,6 +51,7 @@ mod queue;
 mod router;
 mod signature;
 mod task;
+mod task_table;
 mod timers;
 mod validate;
 mod view;

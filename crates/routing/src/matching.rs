@@ -15,15 +15,22 @@
 //! after-call work) no other agent can take anything, so the agent takes heads directly and
 //! no free index is touched until the end.
 //!
-//! Cost: step 3 looks at one head per (served queue, signature), both bounded by limits. Step
-//! 1 scans the queue's free index in strategy order until the first agent with the skills. It
-//! is a full scan at worst, but it runs only for the first task of a signature in a queue (a
-//! task joining a non-empty partition skips it, by the invariant), so the scan is paid once
-//! per signature that finds no agent, not once per task.
+//! Cost: step 3 walks each served queue's partitions, kept sorted by their (cached) head, and
+//! stops at the first whose signature the agent meets; both counts are bounded by limits.
+//! Heads compare by their static key inside a queue and exactly at `now` across queues.
+//!
+//! Step 1 is skipped for a task whose partition holds a task that waited before this input:
+//! by the invariant that one has no free eligible agent, and the newcomer needs the same
+//! skills. Otherwise it scans the qualified part of the queue's free index in strategy order
+//! until the first agent with the task's skills (a relaxed task also merges in the members
+//! lacking the queue's own skills). That is a full scan at worst, bounded by the queue's free
+//! members, and paid once per signature that finds no agent rather than once per task.
 
 use domain::{AgentId, TaskId, Timestamp};
 
 use crate::aging::Precedence;
+use crate::queue::FreeKey;
+use crate::signature::SigId;
 use crate::{Router, TaskState};
 
 impl Router {
@@ -47,17 +54,9 @@ impl Router {
             self.sync_touched();
         }
         if tasks.len() > 1 {
-            tasks.sort_by(|a, b| {
-                let (a, b) = (self.precedence(now, *a), self.precedence(now, *b));
-                if a.before(&b) {
-                    std::cmp::Ordering::Less
-                } else if b.before(&a) {
-                    std::cmp::Ordering::Greater
-                } else {
-                    std::cmp::Ordering::Equal
-                }
-            });
+            self.sort_by_precedence(now, &mut tasks);
         }
+        self.drop_settled(&mut tasks);
         for &task in &tasks {
             if let Some(agent) = self.select_agent(task, false) {
                 self.make_offer(now, task, agent);
@@ -71,7 +70,7 @@ impl Router {
             if t.state != TaskState::Waiting {
                 continue;
             }
-            for missed in t.missed.iter() {
+            for missed in t.missed_agents() {
                 if !agents.contains(&missed) {
                     agents.push(missed);
                 }
@@ -88,6 +87,47 @@ impl Router {
         self.pending_agents = agents;
     }
 
+    /// Keeps only the pending tasks that may have a free eligible agent. A partition holding
+    /// more tasks than pending ones holds a task that waited before this input; by the
+    /// matching invariant no agent free before the input may take it, and agents freed by the
+    /// input are pending and look at the heads themselves in step 3.
+    fn drop_settled(&mut self, tasks: &mut Vec<TaskId>) {
+        let mut keys = std::mem::take(&mut self.scratch_keys);
+        keys.clear();
+        let key_of = |router: &Router, id: &TaskId| -> (domain::QueueId, SigId) {
+            let task = router.tasks.get(id).expect("pending tasks were filtered to live ones");
+            (task.queue, task.sig)
+        };
+        keys.extend(tasks.iter().map(|id| key_of(self, id)));
+        keys.sort_unstable();
+        tasks.retain(|id| {
+            let (queue, sig) = key_of(self, id);
+            let pending = keys.partition_point(|k| *k <= (queue, sig))
+                - keys.partition_point(|k| *k < (queue, sig));
+            let queue = self.queues.get(&queue).expect("queues are never removed");
+            queue.partition(sig).is_none_or(|p| p.tasks.len() <= pending)
+        });
+        self.scratch_keys = keys;
+    }
+
+    /// Best first; each task's precedence is computed once.
+    fn sort_by_precedence(&self, now: Timestamp, tasks: &mut [TaskId]) {
+        let mut keyed: Vec<(Precedence, TaskId)> =
+            tasks.iter().map(|&id| (self.precedence(now, id), id)).collect();
+        keyed.sort_unstable_by(|(a, _), (b, _)| {
+            if a.before(b) {
+                std::cmp::Ordering::Less
+            } else if b.before(a) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        });
+        for (slot, (_, id)) in tasks.iter_mut().zip(keyed) {
+            *slot = id;
+        }
+    }
+
     fn precedence(&self, now: Timestamp, id: TaskId) -> Precedence {
         let task = self.tasks.get(&id).expect("pending tasks were filtered to live ones");
         let queue = self.queues.get(&task.queue).expect("queues are never removed");
@@ -97,6 +137,7 @@ impl Router {
 
     /// The free agent the task's queue prefers for it: the first in the free index with the
     /// task's skills, skipping agents that missed it unless `allow_missed` and nobody else.
+    /// Only a relaxed task (no requirement) looks at agents lacking the queue's own skills.
     /// Requires synced free indexes.
     fn select_agent(&self, task_id: TaskId, allow_missed: bool) -> Option<AgentId> {
         let task = self.tasks.get(&task_id)?;
@@ -105,14 +146,21 @@ impl Router {
         }
         let queue = self.queues.get(&task.queue).expect("queues are never removed");
         let needed = self.sigs.reqs(task.sig);
+        let qualified = queue.free.range(..FreeKey::FIRST_UNQUALIFIED);
+        let mut candidates: Box<dyn Iterator<Item = &FreeKey>> = if needed.is_empty() {
+            let unqualified = queue.free.range(FreeKey::FIRST_UNQUALIFIED..);
+            Box::new(merge_by_preference(qualified, unqualified))
+        } else {
+            Box::new(qualified)
+        };
         let mut fallback = None;
-        for key in &queue.free {
+        for key in &mut candidates {
             let agent = self.agents.get(&key.agent).expect("indexed agents exist");
             assert!(agent.free_for(&queue.config), "free index lists busy {:?}", key.agent);
             if !agent.satisfies(needed) {
                 continue;
             }
-            if !task.missed.contains(key.agent) {
+            if !task.missed_by(key.agent) {
                 return Some(key.agent);
             }
             if allow_missed && fallback.is_none() {
@@ -123,27 +171,23 @@ impl Router {
     }
 
     /// The best waiting task the agent may take now: the best head among the partitions of
-    /// the queues it is free for whose signature it satisfies.
+    /// the queues it is free for whose signature it satisfies. Inside a queue heads compare by
+    /// their static key; only each queue's best is compared across queues at `now`.
     fn best_head_for(&self, now: Timestamp, id: AgentId) -> Option<TaskId> {
         let agent = self.agents.get(&id)?;
         let mut best: Option<(Precedence, TaskId)> = None;
-        for qid in &agent.queues {
-            let queue = self.queues.get(qid).expect("agents list known queues");
+        for served in &agent.served {
+            let queue = self.queues.get(&served.queue).expect("agents list known queues");
             if !agent.free_for(&queue.config) {
                 continue;
             }
+            // Partitions are sorted by head: the first one the agent qualifies for is the best.
+            let head = queue.partitions.iter().find(|p| agent.satisfies(self.sigs.reqs(p.sig)));
+            let Some(head) = head.map(|p| &p.head) else { continue };
             let aging = queue.config.aging_ms_per_level;
-            for partition in &queue.partitions {
-                let Some(head) = partition.tasks.first() else {
-                    continue;
-                };
-                let prec = Precedence::at(now, head.priority, head.entered_at, aging, head.seq);
-                if best.as_ref().is_some_and(|(b, _)| !prec.before(b)) {
-                    continue;
-                }
-                if agent.satisfies(self.sigs.reqs(partition.sig)) {
-                    best = Some((prec, head.task));
-                }
+            let prec = Precedence::at(now, head.priority, head.entered_at, aging, head.seq);
+            if best.as_ref().is_none_or(|(b, _)| prec.before(b)) {
+                best = Some((prec, head.task));
             }
         }
         best.map(|(_, task)| task)
@@ -162,4 +206,17 @@ impl Router {
             }
         }
     }
+}
+
+/// Both parts of a free index in one strategy order.
+fn merge_by_preference<'a>(
+    a: impl Iterator<Item = &'a FreeKey>,
+    b: impl Iterator<Item = &'a FreeKey>,
+) -> impl Iterator<Item = &'a FreeKey> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if y.preference() < x.preference() => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
+    })
 }

@@ -110,7 +110,7 @@ impl Router {
         assert!(agent.load[ch] > 0, "load of {agent_id:?} underflows");
         agent.load[ch] -= 1;
         if end != OfferEnd::Revoked {
-            task.missed.insert(agent_id);
+            task.remember_miss(agent_id);
         }
         task.state = TaskState::Waiting;
         self.enter_waiting(task_id);

@@ -1,37 +1,67 @@
 //! Overflow: steps applied to a task that has waited too long since it entered the router.
 //!
-//! A task's queue has its rules sorted by `after_ms`; one timer per waiting task points at the
-//! next unapplied rule. Choices:
-//! - Only waiting tasks overflow. The timer is disarmed while a task is offered; when the task
-//!   waits again the timer is re-armed at the rule's original due time, so a rule that came due
-//!   meanwhile applies at the next [`Router::handle_timeout`]. An assigned task never overflows.
+//! A queue has its rules sorted by `after_ms`. A waiting task sits in the queue's stage for its
+//! next unapplied rule; a stage is ordered by entry time, so its first task comes due first and
+//! one timer per (queue, stage) is enough. Choices:
+//! - Only waiting tasks overflow. An offered task is in no stage; when it waits again it goes
+//!   back to its stage, so a rule that came due meanwhile applies at the next
+//!   [`Router::handle_timeout`]. An assigned task never overflows.
 //! - One step per task per `handle_timeout`: rules armed by a step (the next rule, or the new
 //!   queue's rules after a move) apply at the next call even if already due. `upsert_queue`
 //!   rejects MoveTo cycles, so a task moves at most once per queue.
-//! - MoveTo into a full queue (depth) is skipped; the task stays and its next rule is armed.
+//! - MoveTo into a full queue (depth) is skipped; the task stays and waits for its next rule.
 //! - RelaxSkills lasts while the task stays in the queue; after a move the new queue's skills
 //!   and the task's own apply again.
 
-use domain::TaskId;
+use domain::{QueueId, TaskId, Timestamp};
 
 use crate::{OverflowAction, Router, RoutingEvent, TaskState};
 
 impl Router {
-    /// The task's overflow timer fired (it is waiting; the timer only exists then).
-    pub(crate) fn apply_overflow(&mut self, id: TaskId) {
-        let task = self.tasks.get_mut(&id).expect("overflow timers belong to live tasks");
-        assert_eq!(task.state, TaskState::Waiting, "overflow timer of a task not waiting");
-        assert!(task.overflow_due.take().is_some(), "overflow timer was recorded");
+    /// The timer of a stage fired: every task of the stage that is due takes its step, except
+    /// those that already took one during this call.
+    pub(crate) fn overflow_stage_due(&mut self, now: Timestamp, queue: QueueId, stage: u8) {
+        let stage = usize::from(stage);
+        let state = self.queues.get_mut(&queue).expect("queues are never removed");
+        // The timer is consumed: whatever remains is re-armed below.
+        state.stage_due[stage] = None;
+        let after_ms = state.config.overflow[stage].after_ms;
+        let mut due = std::mem::take(&mut self.scratch_tasks);
+        due.extend(
+            state.stages[stage]
+                .iter()
+                .take_while(|(at, _, _)| at.plus_ms(after_ms) <= now)
+                .map(|&(_, _, task)| task),
+        );
+        for &task in &due {
+            let stepped = self.tasks.get(&task).is_some_and(|t| t.stepped == self.timeout_epoch);
+            if !stepped {
+                self.apply_overflow(task);
+            }
+        }
+        due.clear();
+        self.scratch_tasks = due;
+        let state = self.queues.get_mut(&queue).expect("queues are never removed");
+        state.rearm_stage(stage, &mut self.timers);
+    }
+
+    /// Applies the next rule of a waiting task.
+    fn apply_overflow(&mut self, id: TaskId) {
+        let task = self.tasks.get(&id).expect("staged tasks are live");
+        assert_eq!(task.state, TaskState::Waiting, "a staged task waits");
         let from = task.queue;
         let queue = self.queues.get(&from).expect("queues are never removed");
-        // Armed only for an existing rule; a queue upsert clamps and re-arms waiting tasks.
-        let action = queue.config.overflow.get(task.overflow_next).map(|r| r.action.clone());
-        let action = action.unwrap_or_else(|| panic!("overflow timer of {id:?} past its rules"));
-        task.overflow_next += 1;
+        let rule = queue.config.overflow.get(usize::from(task.stage));
+        let action = rule.map(|r| r.action.clone());
+        // A task is staged past the last rule only when no rule is left, and has no timer.
+        let action = action.unwrap_or_else(|| panic!("{id:?} overflows past its queue's rules"));
         self.leave_waiting(id);
+        let epoch = self.timeout_epoch;
+        let task = self.tasks.get_mut(&id).expect("looked up above");
+        task.stepped = epoch;
+        task.stage += 1;
         match action {
             OverflowAction::RelaxSkills => {
-                let task = self.tasks.get_mut(&id).expect("looked up above");
                 if task.relaxed {
                     self.enter_waiting(id);
                     return;
@@ -47,10 +77,9 @@ impl Router {
                     self.enter_waiting(id);
                     return;
                 }
-                let task = self.tasks.get_mut(&id).expect("looked up above");
                 task.queue = to;
                 task.relaxed = false;
-                task.overflow_next = 0;
+                task.stage = 0;
                 self.requeue_changed(id);
                 self.push_event(RoutingEvent::Overflowed { task: id, from, to });
             }

@@ -1,5 +1,6 @@
 //! A queue's state: waiting tasks partitioned by requirement signature, each partition ordered
-//! by the static aging key; the index of free member agents in strategy order; counters.
+//! by the static aging key, and again by overflow stage, each stage ordered by entry time; the
+//! index of free member agents in strategy order; counters.
 
 use std::collections::BTreeSet;
 
@@ -7,6 +8,7 @@ use domain::limits::QUEUES_MAX;
 use domain::{AgentId, TaskId, Timestamp};
 
 use crate::signature::SigId;
+use crate::timers::{Timer, Timers};
 use crate::validate;
 use crate::{QueueConfig, Router, RoutingError};
 
@@ -25,25 +27,53 @@ pub(crate) struct WaitEntry {
 /// Waiting tasks of one queue that share one requirement signature. Never empty.
 pub(crate) struct Partition {
     pub(crate) sig: SigId,
+    /// Copy of the first entry: a freed agent reads heads without walking the tree.
+    pub(crate) head: WaitEntry,
     pub(crate) tasks: BTreeSet<WaitEntry>,
 }
 
-/// Position of a free agent in a queue's index: the first entry is the agent the queue's
-/// strategy prefers. `rank` is 0 for LongestIdle and `u32::MAX - skill sum` for BestSkill.
+/// Position of a free agent in a queue's index. Agents that meet the queue's own skills come
+/// first (only they can take a task that is not relaxed), each part in the strategy's order:
+/// `rank` is 0 for LongestIdle and `u32::MAX - skill sum` for BestSkill, then longest idle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct FreeKey {
+    pub(crate) unqualified: bool,
     pub(crate) rank: u32,
     pub(crate) idle_since: Timestamp,
     pub(crate) agent: AgentId,
 }
 
+impl FreeKey {
+    /// The smallest key of the unqualified part.
+    pub(crate) const FIRST_UNQUALIFIED: FreeKey = FreeKey {
+        unqualified: true,
+        rank: 0,
+        idle_since: Timestamp::from_millis(i64::MIN),
+        agent: AgentId(0),
+    };
+
+    /// Order within a part, the strategy's preference.
+    pub(crate) fn preference(&self) -> (u32, Timestamp, AgentId) {
+        (self.rank, self.idle_since, self.agent)
+    }
+}
+
+/// Position of a waiting task in its overflow stage: by entry into the router.
+pub(crate) type StageEntry = (Timestamp, u64, TaskId);
+
 pub(crate) struct QueueState {
     /// Skills sorted by id; overflow rules sorted by `after_ms`.
     pub(crate) config: QueueConfig,
     pub(crate) generation: u64,
+    /// Sorted by head, best first: a freed agent stops at the first it qualifies for.
     pub(crate) partitions: Vec<Partition>,
-    /// Waiting tasks by (entered_at, seq): the oldest for snapshots; its size is the depth.
-    pub(crate) by_age: BTreeSet<(Timestamp, u64)>,
+    /// Waiting tasks by overflow stage (the index of their next rule; the last stage holds
+    /// tasks with no rule left), each by entry time. Stage `i` comes due in entry order, so one
+    /// timer per stage (its first task's due time) replaces one timer per task.
+    pub(crate) stages: Vec<BTreeSet<StageEntry>>,
+    /// Due time of the armed timer of each stage that has a rule.
+    pub(crate) stage_due: Vec<Option<Timestamp>>,
+    pub(crate) waiting: usize,
     /// Member agents that could take a task of this queue now, skills aside.
     pub(crate) free: BTreeSet<FreeKey>,
     /// Agents whose profile lists this queue.
@@ -54,11 +84,14 @@ pub(crate) struct QueueState {
 
 impl QueueState {
     fn new(config: QueueConfig, generation: u64) -> QueueState {
+        let rules = config.overflow.len();
         QueueState {
             config,
             generation,
             partitions: Vec::new(),
-            by_age: BTreeSet::new(),
+            stages: (0..=rules).map(|_| BTreeSet::new()).collect(),
+            stage_due: vec![None; rules],
+            waiting: 0,
             free: BTreeSet::new(),
             members: BTreeSet::new(),
             offered: 0,
@@ -67,37 +100,117 @@ impl QueueState {
     }
 
     pub(crate) fn waiting(&self) -> usize {
-        self.by_age.len()
+        self.waiting
+    }
+
+    pub(crate) fn oldest_waiting(&self) -> Option<Timestamp> {
+        self.stages.iter().filter_map(|s| s.first()).map(|&(at, _, _)| at).min()
     }
 
     pub(crate) fn partition(&self, sig: SigId) -> Option<&Partition> {
         self.partitions.iter().find(|p| p.sig == sig)
     }
 
-    pub(crate) fn insert_waiting(&mut self, sig: SigId, entry: WaitEntry) {
-        match self.partitions.iter_mut().find(|p| p.sig == sig) {
-            Some(p) => assert!(p.tasks.insert(entry), "task {:?} queued twice", entry.task),
+    pub(crate) fn insert_waiting(
+        &mut self,
+        sig: SigId,
+        entry: WaitEntry,
+        stage: usize,
+        timers: &mut Timers,
+    ) {
+        match self.partitions.iter().position(|p| p.sig == sig) {
+            Some(at) => {
+                let p = &mut self.partitions[at];
+                assert!(p.tasks.insert(entry), "task {:?} queued twice", entry.task);
+                if entry < p.head {
+                    p.head = entry;
+                    self.reposition(at);
+                }
+            }
             None => {
-                self.partitions.push(Partition { sig, tasks: BTreeSet::from([entry]) });
+                let tasks = BTreeSet::from([entry]);
+                self.partitions.push(Partition { sig, head: entry, tasks });
+                self.reposition(self.partitions.len() - 1);
             }
         }
-        assert!(self.by_age.insert((entry.entered_at, entry.seq)), "task queued twice");
+        let staged = (entry.entered_at, entry.seq, entry.task);
+        assert!(self.stages[stage].insert(staged), "task {:?} staged twice", entry.task);
+        self.waiting += 1;
+        if self.stages[stage].first() == Some(&staged) {
+            self.rearm_stage(stage, timers);
+        }
     }
 
-    pub(crate) fn remove_waiting(&mut self, sig: SigId, entry: &WaitEntry) {
+    pub(crate) fn remove_waiting(
+        &mut self,
+        sig: SigId,
+        entry: &WaitEntry,
+        stage: usize,
+        timers: &mut Timers,
+    ) {
         let at = self.partitions.iter().position(|p| p.sig == sig);
         let at = at.unwrap_or_else(|| panic!("partition of waiting task {:?}", entry.task));
-        assert!(self.partitions[at].tasks.remove(entry), "task {:?} not waiting", entry.task);
-        if self.partitions[at].tasks.is_empty() {
-            self.partitions.swap_remove(at);
+        let partition = &mut self.partitions[at];
+        assert!(partition.tasks.remove(entry), "task {:?} not waiting", entry.task);
+        match partition.tasks.first() {
+            Some(first) if *first != partition.head => {
+                partition.head = *first;
+                self.reposition(at);
+            }
+            Some(_) => {}
+            None => {
+                self.partitions.remove(at);
+            }
         }
-        assert!(self.by_age.remove(&(entry.entered_at, entry.seq)), "task not waiting");
+        let staged = (entry.entered_at, entry.seq, entry.task);
+        let was_first = self.stages[stage].first() == Some(&staged);
+        assert!(self.stages[stage].remove(&staged), "task {:?} not staged", entry.task);
+        self.waiting -= 1;
+        if was_first {
+            self.rearm_stage(stage, timers);
+        }
+    }
+
+    /// Moves the partition at `at`, whose head changed, to its place in head order.
+    fn reposition(&mut self, mut at: usize) {
+        let parts = &mut self.partitions;
+        while at > 0 && parts[at].head < parts[at - 1].head {
+            parts.swap(at, at - 1);
+            at -= 1;
+        }
+        while at + 1 < parts.len() && parts[at + 1].head < parts[at].head {
+            parts.swap(at, at + 1);
+            at += 1;
+        }
+    }
+
+    /// Points the stage's timer at its first task's due time (none when empty or last).
+    pub(crate) fn rearm_stage(&mut self, stage: usize, timers: &mut Timers) {
+        let Some(rule) = self.config.overflow.get(stage) else { return };
+        let wanted = self.stages[stage].first().map(|&(at, _, _)| at.plus_ms(rule.after_ms));
+        if wanted == self.stage_due[stage] {
+            return;
+        }
+        let timer = Timer::Overflow(self.config.id, stage_number(stage));
+        if let Some(old) = self.stage_due[stage] {
+            assert!(timers.disarm(old, timer), "stage timer was armed");
+        }
+        if let Some(new) = wanted {
+            timers.arm(new, timer);
+        }
+        self.stage_due[stage] = wanted;
     }
 
     /// Waiting task ids, for reconfiguration.
     fn waiting_tasks(&self) -> Vec<TaskId> {
-        self.partitions.iter().flat_map(|p| p.tasks.iter().map(|e| e.task)).collect()
+        self.stages.iter().flat_map(|s| s.iter().map(|&(_, _, task)| task)).collect()
     }
+}
+
+/// Stage indexes fit the timer key: rules per queue are bounded well below 256.
+pub(crate) fn stage_number(stage: usize) -> u8 {
+    const _: () = assert!(crate::limits::OVERFLOW_RULES_PER_QUEUE_MAX < u8::MAX as usize);
+    u8::try_from(stage).expect("stage below OVERFLOW_RULES_PER_QUEUE_MAX")
 }
 
 impl Router {
@@ -118,16 +231,25 @@ impl Router {
             self.queues.insert(id, QueueState::new(config, generation));
             return Ok(());
         };
-        state.config = config;
-        state.generation = generation;
         let members: Vec<AgentId> = state.members.iter().copied().collect();
         let waiting = state.waiting_tasks();
+        // Out under the old configuration (their order keys depend on it), back in under the
+        // new one.
+        for &task in &waiting {
+            self.leave_waiting(task);
+        }
+        let state = self.queues.get_mut(&id).expect("looked up above");
+        assert_eq!(state.waiting, 0, "every waiting task left");
+        let rules = config.overflow.len();
+        state.config = config;
+        state.generation = generation;
+        state.stages = (0..=rules).map(|_| BTreeSet::new()).collect();
+        state.stage_due = vec![None; rules];
         for agent in members {
             // Rank, channel or department may have changed; sync recomputes the entries.
             self.mark_pending_agent(agent);
         }
         for task in waiting {
-            self.leave_waiting(task);
             self.enter_waiting(task);
         }
         Ok(())

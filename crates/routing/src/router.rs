@@ -2,14 +2,14 @@
 
 use std::collections::VecDeque;
 
-use domain::{AgentId, QueueId, TaskId, Timestamp};
+use domain::{AgentId, OfferId, QueueId, TaskId, Timestamp};
 
 use crate::agent::Agent;
 use crate::id_hash::IdMap;
 use crate::offer::Offer;
 use crate::queue::QueueState;
-use crate::signature::{Req, Signatures};
-use crate::task::Task;
+use crate::signature::{Req, SigId, Signatures};
+use crate::task_table::TaskTable;
 use crate::timers::{Timer, Timers};
 use crate::{RouterConfig, RoutingEvent};
 
@@ -22,9 +22,9 @@ use crate::{RouterConfig, RoutingEvent};
 pub struct Router {
     pub(crate) config: RouterConfig,
     pub(crate) queues: IdMap<QueueId, QueueState>,
-    pub(crate) agents: IdMap<domain::AgentId, Agent>,
-    pub(crate) tasks: IdMap<TaskId, Task>,
-    pub(crate) offers: IdMap<domain::OfferId, Offer>,
+    pub(crate) agents: IdMap<AgentId, Agent>,
+    pub(crate) tasks: TaskTable,
+    pub(crate) offers: IdMap<OfferId, Offer>,
     pub(crate) sigs: Signatures,
     pub(crate) timers: Timers,
     pub(crate) events: VecDeque<RoutingEvent>,
@@ -44,6 +44,10 @@ pub struct Router {
     pub(crate) touched: Vec<AgentId>,
     pub(crate) scratch_reqs: Vec<Req>,
     pub(crate) scratch_timers: Vec<(Timestamp, Timer)>,
+    pub(crate) scratch_keys: Vec<(QueueId, SigId)>,
+    pub(crate) scratch_tasks: Vec<TaskId>,
+    /// Counts `handle_timeout` calls, so that a task takes one overflow step per call.
+    pub(crate) timeout_epoch: u64,
 }
 
 impl Router {
@@ -52,7 +56,7 @@ impl Router {
             config,
             queues: IdMap::default(),
             agents: IdMap::default(),
-            tasks: IdMap::default(),
+            tasks: TaskTable::default(),
             offers: IdMap::default(),
             sigs: Signatures::new(),
             timers: Timers::default(),
@@ -66,6 +70,9 @@ impl Router {
             touched: Vec::new(),
             scratch_reqs: Vec::new(),
             scratch_timers: Vec::new(),
+            scratch_keys: Vec::new(),
+            scratch_tasks: Vec::new(),
+            timeout_epoch: 0,
         }
     }
 

@@ -45,34 +45,48 @@ pub(crate) struct Task {
     pub(crate) entered_at: Timestamp,
     pub(crate) seq: u64,
     /// The task's own requirements, sorted; merged with the queue's into `sig`.
-    pub(crate) own_skills: Vec<Req>,
+    pub(crate) own_skills: Box<[Req]>,
     /// RelaxSkills applied in the current queue.
     pub(crate) relaxed: bool,
-    pub(crate) sig: SigId,
-    pub(crate) neg_key: i128,
-    /// Generation of the queue configuration `sig` and `neg_key` were computed for.
-    pub(crate) generation: u64,
-    pub(crate) state: TaskState,
-    /// Channel of the capacity unit held while offered or assigned.
-    pub(crate) channel: Channel,
-    /// Index of the next overflow rule of the current queue.
-    pub(crate) overflow_next: usize,
-    /// Due time of the armed overflow timer (only while waiting).
-    pub(crate) overflow_due: Option<Timestamp>,
-    pub(crate) missed: MissedAgents,
+    /// Overflow stage: index of the next rule of the current queue.
+    pub(crate) stage: u8,
     /// Listed in `Router::pending_tasks`.
     pub(crate) pending: bool,
+    /// Channel of the capacity unit held while offered or assigned.
+    pub(crate) channel: Channel,
+    pub(crate) sig: SigId,
+    /// Generation of the queue configuration `sig` was computed for.
+    pub(crate) generation: u64,
+    /// `Router::timeout_epoch` of the last overflow step: one step per task per timeout call.
+    pub(crate) stepped: u64,
+    pub(crate) state: TaskState,
+    /// Boxed: most tasks are never missed, and small tasks keep the table cache-friendly.
+    pub(crate) missed: Option<Box<MissedAgents>>,
 }
 
 impl Task {
-    pub(crate) fn entry(&self) -> WaitEntry {
+    /// Its place in the queue order; `aging_ms_per_level` is its queue's, which does not change
+    /// while the task waits (a queue upsert takes waiting tasks out first).
+    pub(crate) fn entry(&self, aging_ms_per_level: u64) -> WaitEntry {
         WaitEntry {
-            neg_key: self.neg_key,
+            neg_key: -order_key(self.priority, self.entered_at, aging_ms_per_level),
             entered_at: self.entered_at,
             seq: self.seq,
             task: self.id,
             priority: self.priority,
         }
+    }
+
+    pub(crate) fn missed_by(&self, agent: AgentId) -> bool {
+        self.missed.as_ref().is_some_and(|m| m.contains(agent))
+    }
+
+    pub(crate) fn missed_agents(&self) -> impl Iterator<Item = AgentId> + '_ {
+        self.missed.iter().flat_map(|m| m.iter())
+    }
+
+    pub(crate) fn remember_miss(&mut self, agent: AgentId) {
+        self.missed.get_or_insert_with(Box::default).insert(agent);
     }
 }
 
@@ -97,7 +111,6 @@ impl Router {
             return Err(RoutingError::TooMany("skill combinations waiting in one queue"));
         }
         let sig = self.sigs.acquire(&self.scratch_reqs);
-        let aging = queue.config.aging_ms_per_level;
         let generation = queue.generation;
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -109,17 +122,16 @@ impl Router {
                 priority: task.priority,
                 entered_at: now,
                 seq,
-                own_skills,
+                own_skills: own_skills.into_boxed_slice(),
                 relaxed: false,
-                sig,
-                neg_key: -order_key(task.priority, now, aging),
-                generation,
-                state: TaskState::Waiting,
-                channel: Channel::Voice,
-                overflow_next: 0,
-                overflow_due: None,
-                missed: MissedAgents::default(),
+                stage: 0,
                 pending: false,
+                channel: Channel::Voice,
+                sig,
+                generation,
+                stepped: 0,
+                state: TaskState::Waiting,
+                missed: None,
             },
         );
         self.enter_waiting(task.id);
@@ -143,7 +155,10 @@ impl Router {
                 self.close_offer(offer, crate::OfferEnd::Revoked)?;
                 self.leave_waiting(task);
             }
-            TaskState::Assigned { agent } => self.free_assigned(now, task, agent),
+            TaskState::Assigned { agent } => {
+                let found = self.tasks.get(&task).expect("looked up above");
+                self.free_assigned(now, found.queue, found.channel, agent);
+            }
         }
         self.remove_task(task);
         self.run_matching(now);
@@ -158,9 +173,7 @@ impl Router {
             return Err(RoutingError::WrongTaskState(task));
         };
         let (channel, queue) = (found.channel, found.queue);
-        self.free_assigned(now, task, agent);
-        // Queues are never removed, so the task's queue exists.
-        let wrap_up_ms = self.queues.get(&queue).map_or(0, |q| q.config.wrap_up_ms);
+        let wrap_up_ms = self.free_assigned(now, queue, channel, agent);
         if channel == Channel::Voice && wrap_up_ms > 0 {
             self.start_wrap_up(agent, now.plus_ms(wrap_up_ms));
         }
@@ -170,17 +183,25 @@ impl Router {
     }
 
     /// Gives back the capacity an assigned task held; the agent has been idle since now.
-    fn free_assigned(&mut self, now: Timestamp, task: TaskId, agent_id: AgentId) {
-        let task = self.tasks.get(&task).expect("caller looked the task up");
-        let queue = self.queues.get_mut(&task.queue).expect("queues are never removed");
-        assert!(queue.assigned > 0, "assigned counter of {:?} underflows", task.queue);
+    /// Returns the queue's wrap-up.
+    fn free_assigned(
+        &mut self,
+        now: Timestamp,
+        queue_id: QueueId,
+        channel: Channel,
+        agent_id: AgentId,
+    ) -> u64 {
+        let queue = self.queues.get_mut(&queue_id).expect("queues are never removed");
+        assert!(queue.assigned > 0, "assigned counter of {queue_id:?} underflows");
         queue.assigned -= 1;
+        let wrap_up_ms = queue.config.wrap_up_ms;
         let agent = self.agents.get_mut(&agent_id).expect("agents are never removed");
-        let ch = task.channel.index();
+        let ch = channel.index();
         assert!(agent.load[ch] > 0, "{agent_id:?} releases a task it does not hold");
         agent.load[ch] -= 1;
         agent.idle_since[ch] = now;
         self.mark_pending_agent(agent_id);
+        wrap_up_ms
     }
 
     /// After-call work after a voice task, unless the agent already left (break, offline).
@@ -206,7 +227,6 @@ impl Router {
     fn remove_task(&mut self, id: TaskId) {
         let task = self.tasks.remove(&id);
         let task = task.unwrap_or_else(|| panic!("task {id:?} removed twice"));
-        assert!(task.overflow_due.is_none(), "removed task {id:?} keeps a timer");
         self.sigs.release(task.sig);
     }
 
@@ -225,35 +245,28 @@ impl Router {
         let sig = self.sigs.acquire(&self.scratch_reqs);
         self.sigs.release(task.sig);
         task.sig = sig;
-        task.neg_key = -order_key(task.priority, task.entered_at, queue.config.aging_ms_per_level);
         task.generation = queue.generation;
-        task.overflow_next = task.overflow_next.min(queue.config.overflow.len());
+        let last_stage = crate::queue::stage_number(queue.config.overflow.len());
+        task.stage = task.stage.min(last_stage);
     }
 
-    /// Puts a task (state Waiting) into its queue's order and arms its next overflow step.
+    /// Puts a task (state Waiting) into its queue's order and overflow stage.
     pub(crate) fn enter_waiting(&mut self, id: TaskId) {
         self.refresh_requirements(id, false);
-        let task = self.tasks.get_mut(&id).expect("caller looked the task up");
+        let task = self.tasks.get(&id).expect("caller looked the task up");
         assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are queued");
         let queue = self.queues.get_mut(&task.queue).expect("queues are never removed");
-        queue.insert_waiting(task.sig, task.entry());
-        assert!(task.overflow_due.is_none(), "task {id:?} has two overflow timers");
-        if let Some(rule) = queue.config.overflow.get(task.overflow_next) {
-            let due = task.entered_at.plus_ms(rule.after_ms);
-            task.overflow_due = Some(due);
-            self.timers.arm(due, Timer::Overflow(id));
-        }
+        let entry = task.entry(queue.config.aging_ms_per_level);
+        queue.insert_waiting(task.sig, entry, usize::from(task.stage), &mut self.timers);
     }
 
-    /// Takes a waiting task out of its queue's order and disarms its overflow step.
+    /// Takes a waiting task out of its queue's order and overflow stage.
     pub(crate) fn leave_waiting(&mut self, id: TaskId) {
-        let task = self.tasks.get_mut(&id).expect("caller looked the task up");
+        let task = self.tasks.get(&id).expect("caller looked the task up");
         assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are queued");
         let queue = self.queues.get_mut(&task.queue).expect("queues are never removed");
-        queue.remove_waiting(task.sig, &task.entry());
-        if let Some(due) = task.overflow_due.take() {
-            assert!(self.timers.disarm(due, Timer::Overflow(id)), "overflow timer was armed");
-        }
+        let entry = task.entry(queue.config.aging_ms_per_level);
+        queue.remove_waiting(task.sig, &entry, usize::from(task.stage), &mut self.timers);
     }
 
     /// Re-queues a task with new requirements (relaxed, or moved to another queue).

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use domain::{AgentId, OfferId, TaskId, Timestamp};
+use domain::{AgentId, OfferId, QueueId, Timestamp};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Timer {
@@ -11,11 +11,12 @@ pub(crate) enum Timer {
     Offer(OfferId),
     /// After-call work ends; the agent becomes available.
     AfterCallWork(AgentId),
-    /// The waiting task's next overflow rule is due.
-    Overflow(TaskId),
+    /// The first task of a queue's overflow stage is due for the stage's rule.
+    Overflow(QueueId, u8),
 }
 
-/// At most one timer per open offer, per agent and per waiting task (checked by the invariants).
+/// At most one timer per open offer, per agent and per (queue, overflow rule), checked by the
+/// invariants: the table is bounded by configuration and open offers, not by waiting tasks.
 #[derive(Default)]
 pub(crate) struct Timers {
     set: BTreeSet<(Timestamp, Timer)>,
@@ -54,6 +55,7 @@ impl crate::Router {
     /// then matches. Timers armed while firing apply at the next call, even if already due.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         self.observe(now);
+        self.timeout_epoch += 1;
         let mut due = std::mem::take(&mut self.scratch_timers);
         self.timers.due(now, &mut due);
         for &(at, timer) in &due {
@@ -65,7 +67,7 @@ impl crate::Router {
             match timer {
                 Timer::Offer(offer) => self.offer_timed_out(offer),
                 Timer::AfterCallWork(agent) => self.end_after_call_work(agent),
-                Timer::Overflow(task) => self.apply_overflow(task),
+                Timer::Overflow(queue, stage) => self.overflow_stage_due(now, queue, stage),
             }
         }
         due.clear();

@@ -86,7 +86,7 @@ impl Router {
             waiting: q.waiting(),
             offered: q.offered,
             assigned: q.assigned,
-            oldest_waiting_since: q.by_age.first().map(|&(at, _)| at),
+            oldest_waiting_since: q.oldest_waiting(),
             agents_free: q.free.len(),
         })
     }

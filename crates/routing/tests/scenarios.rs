@@ -695,3 +695,148 @@ fn snapshot_counts_each_state() {
     assert_eq!(r.agent(AgentId(3)).unwrap().status, AgentStatus::Offline);
     let _ = SkillId(0);
 }
+
+#[test]
+fn one_overflow_step_per_timeout_call() {
+    let mut r = router(0);
+    r.upsert_queue(queue(2)).unwrap();
+    let mut first = queue(1);
+    first.skills = vec![skill(1, 9)];
+    first.overflow = vec![
+        OverflowRule { after_ms: 20_000, action: OverflowAction::MoveTo(QueueId(2)) },
+        OverflowRule { after_ms: 10_000, action: OverflowAction::RelaxSkills },
+    ];
+    r.upsert_queue(first).unwrap();
+    r.handle_enqueue(t(0), task(1, 1, 0)).unwrap();
+    assert_eq!(r.poll_timeout(), Some(t(10_000)), "rules apply in order of after_ms");
+    // Called late: both steps are due, one happens per call.
+    r.handle_timeout(t(30_000));
+    assert_eq!(r.poll_timeout(), Some(t(20_000)));
+    r.handle_timeout(t(30_000));
+    assert_eq!(r.poll_timeout(), None);
+    expect![[r#"
+        SkillsRelaxed { task: task1 }
+        Overflowed { task: task1, from: queue1, to: queue2 }
+    "#]]
+    .assert_eq(&drain_show(&mut r));
+    assert_eq!(r.queue_snapshot(QueueId(2)).unwrap().oldest_waiting_since, Some(t(0)));
+}
+
+#[test]
+fn the_new_queue_rules_already_due_apply_at_the_next_call() {
+    let mut r = router(0);
+    let mut last = queue(3);
+    last.overflow = vec![OverflowRule { after_ms: 1_000, action: OverflowAction::RelaxSkills }];
+    r.upsert_queue(last).unwrap();
+    let mut first = queue(1);
+    first.overflow =
+        vec![OverflowRule { after_ms: 5_000, action: OverflowAction::MoveTo(QueueId(3)) }];
+    r.upsert_queue(first).unwrap();
+    r.handle_enqueue(t(0), task(1, 1, 0)).unwrap();
+    r.handle_timeout(t(5_000));
+    assert_eq!(r.poll_timeout(), Some(t(1_000)), "queue 3's rule is already due");
+    r.handle_timeout(t(5_000));
+    expect![[r#"
+        Overflowed { task: task1, from: queue1, to: queue3 }
+        SkillsRelaxed { task: task1 }
+    "#]]
+    .assert_eq(&drain_show(&mut r));
+}
+
+#[test]
+fn overflow_into_a_full_queue_is_skipped() {
+    let mut r = router(0);
+    let mut small = queue(2);
+    small.depth_max = 1;
+    r.upsert_queue(small).unwrap();
+    let mut first = queue(1);
+    first.overflow = vec![
+        OverflowRule { after_ms: 1_000, action: OverflowAction::MoveTo(QueueId(2)) },
+        OverflowRule { after_ms: 2_000, action: OverflowAction::RelaxSkills },
+    ];
+    r.upsert_queue(first).unwrap();
+    r.handle_enqueue(t(0), task(1, 2, 0)).unwrap();
+    r.handle_enqueue(t(0), task(2, 1, 0)).unwrap();
+    r.handle_timeout(t(1_000));
+    r.handle_timeout(t(2_000));
+    // The move was skipped (queue 2 is full), the next rule still applies.
+    expect![[r#"
+        SkillsRelaxed { task: task2 }
+    "#]]
+    .assert_eq(&drain_show(&mut r));
+    assert_eq!(r.task(TaskId(2)).unwrap().queue, QueueId(1));
+}
+
+#[test]
+fn no_wrap_up_for_an_agent_already_on_break() {
+    let mut r = router(0);
+    let mut q = queue(1);
+    q.wrap_up_ms = 10_000;
+    r.upsert_queue(q).unwrap();
+    r.upsert_agent(t(0), agent(1, &[1])).unwrap();
+    available(&mut r, t(0), 1);
+    r.handle_enqueue(t(0), task(1, 1, 0)).unwrap();
+    r.handle_accept(t(1), offer_of(&r, 1)).unwrap();
+    let lunch = AgentStatus::Break { reason: "lunch".into() };
+    r.handle_agent_status(t(2), AgentId(1), lunch.clone()).unwrap();
+    r.handle_release(t(3), TaskId(1)).unwrap();
+    assert_eq!(r.agent(AgentId(1)).unwrap().status, lunch);
+    assert_eq!(r.agent(AgentId(1)).unwrap().load, [0, 0]);
+    assert_eq!(r.poll_timeout(), None);
+    r.check_invariants();
+}
+
+#[test]
+fn queue_change_reorders_waiting_tasks() {
+    let mut r = router(0);
+    r.upsert_queue(queue(1)).unwrap();
+    r.upsert_agent(t(0), agent(1, &[1])).unwrap();
+    r.handle_enqueue(t(0), task(1, 1, 0)).unwrap();
+    r.handle_enqueue(t(5_000), task(2, 1, 1)).unwrap();
+    // With aging one level per second, task 1 (0 + 5) now beats task 2 (1 + 0).
+    let mut aged = queue(1);
+    aged.aging_ms_per_level = 1_000;
+    r.upsert_queue(aged).unwrap();
+    r.check_invariants();
+    assert_eq!(serve_all(&mut r, 5_000, 1), vec![1, 2]);
+}
+
+#[test]
+fn a_relaxed_task_may_go_to_an_agent_without_the_queue_skills() {
+    let mut r = router(0);
+    let mut q = queue(1);
+    q.skills = vec![skill(1, 5)];
+    q.overflow = vec![OverflowRule { after_ms: 1_000, action: OverflowAction::RelaxSkills }];
+    r.upsert_queue(q).unwrap();
+    let mut novice = agent(1, &[1]);
+    novice.skills = vec![skill(1, 1)];
+    let mut expert = agent(2, &[1]);
+    expert.skills = vec![skill(1, 9)];
+    r.upsert_agent(t(0), novice).unwrap();
+    r.upsert_agent(t(0), expert).unwrap();
+    available(&mut r, t(0), 1);
+    r.handle_enqueue(t(0), task(1, 1, 0)).unwrap();
+    assert_eq!(offered(&drain(&mut r)), vec![], "only agent 1 is free and it is unqualified");
+    r.handle_timeout(t(1_000));
+    assert_eq!(offered(&drain(&mut r)), vec![(1, 1)]);
+    assert_eq!(
+        r.handle_release(t(2_000), TaskId(1)),
+        Err(RoutingError::WrongTaskState(TaskId(1))),
+        "offered, not yet assigned"
+    );
+    r.handle_accept(t(2_000), offer_of(&r, 1)).unwrap();
+    r.handle_release(t(2_000), TaskId(1)).unwrap();
+    available(&mut r, t(2_500), 2);
+    // Nobody has skill 7; once relaxed, the longest idle of both agents gets it, qualified or
+    // not for the queue's own skills.
+    let mut special = task(2, 1, 0);
+    special.skills = vec![skill(7, 1)];
+    r.handle_enqueue(t(3_000), special).unwrap();
+    r.handle_timeout(t(4_000));
+    expect![[r#"
+        OfferEnded { offer: offer1, task: task1, agent: agent1, end: Accepted }
+        SkillsRelaxed { task: task2 }
+        Offered { offer: offer2, task: task2, agent: agent1, expires_at: t14000 }
+    "#]]
+    .assert_eq(&drain_show(&mut r));
+}

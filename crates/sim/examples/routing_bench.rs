@@ -1,7 +1,7 @@
 //! Runs the routing benchmark and prints its report as JSON.
 //!
 //! `cargo run --release -p sim --example routing_bench -- [--agents N] [--tasks N]
-//! [--queues N] [--decisions N] [--samples N] [--seed N]`
+//! [--queues N] [--decisions N] [--samples N] [--overflow 0|1] [--seed N]`
 
 fn main() {
     let mut cfg = sim::RoutingBenchConfig::standard(1);
@@ -19,6 +19,7 @@ fn main() {
             "--decisions" => cfg.decisions = value,
             "--samples" => cfg.latency_samples = value as usize,
             "--seed" => cfg.seed = value,
+            "--overflow" => cfg.overflow_rules = value != 0,
             other => {
                 eprintln!("unknown option {other}");
                 std::process::exit(2);

@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use domain::{AgentId, Channel, QueueId, SkillId, SkillLevel, TaskId, Timestamp};
+use domain::{AgentId, Channel, OfferId, QueueId, SkillId, SkillLevel, TaskId, Timestamp};
 use rand::Rng;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -36,6 +36,9 @@ pub struct RoutingBenchConfig {
     pub latency_samples: usize,
     /// Distinct skills in the population.
     pub skills: u32,
+    /// Give every queue a RelaxSkills rule after 120 s and a third of them a MoveTo after 60 s.
+    /// Waits in phase 1 are about 100 s, so most tasks take an overflow step.
+    pub overflow_rules: bool,
     pub seed: u64,
 }
 
@@ -49,6 +52,7 @@ impl RoutingBenchConfig {
             decisions: 2_000_000,
             latency_samples: 200_000,
             skills: 8,
+            overflow_rules: true,
             seed,
         }
     }
@@ -59,6 +63,7 @@ pub struct RoutingBenchReport {
     pub seed: u64,
     pub agents: usize,
     pub queues: usize,
+    pub overflow_rules: bool,
     /// Backlog kept during phase 1.
     pub tasks: usize,
     /// Offers made in phase 1 after the fill.
@@ -69,6 +74,15 @@ pub struct RoutingBenchReport {
     pub fill_elapsed_s: f64,
     /// Tasks that overflowed or were relaxed during phase 1.
     pub overflows: u64,
+    /// Phase 1 cost per call, from every 32nd step: a release (with the offer it causes),
+    /// an accept, an enqueue, a timeout call (overflow steps).
+    pub release_us: f64,
+    pub accept_us: f64,
+    pub enqueue_us: f64,
+    pub timeout_us: f64,
+    /// Free (queue, agent) pairs at the end of phase 1: agents with spare capacity that no
+    /// waiting task fits.
+    pub agents_free_end: usize,
     /// Phase 2: enqueues timed (offered within the enqueue call).
     pub latency_samples: usize,
     /// Phase 2: enqueues that found no free eligible agent.
@@ -87,12 +101,18 @@ impl RoutingBenchReport {
             "seed": self.seed,
             "agents": self.agents,
             "queues": self.queues,
+            "overflow_rules": self.overflow_rules,
             "tasks": self.tasks,
             "decisions": self.decisions,
             "elapsed_s": self.elapsed_s,
             "decisions_per_s": self.decisions_per_s,
             "fill_elapsed_s": self.fill_elapsed_s,
             "overflows": self.overflows,
+            "release_us": self.release_us,
+            "accept_us": self.accept_us,
+            "enqueue_us": self.enqueue_us,
+            "timeout_us": self.timeout_us,
+            "agents_free_end": self.agents_free_end,
             "latency_samples": self.latency_samples,
             "latency_queued": self.latency_queued,
             "enqueue_to_offer_p50_us": self.enqueue_to_offer_p50_us,
@@ -124,8 +144,11 @@ impl Population {
                 let id = QueueId(q as u64);
                 let mut overflow =
                     vec![OverflowRule { after_ms: 120_000, action: OverflowAction::RelaxSkills }];
+                if !cfg.overflow_rules {
+                    overflow.clear();
+                }
                 // Moves go to a higher id only, so they never form a cycle.
-                if q % 3 == 0 && q + 1 < cfg.queues {
+                if cfg.overflow_rules && q % 3 == 0 && q + 1 < cfg.queues {
                     let to = QueueId(q as u64 + 1);
                     overflow.push(OverflowRule {
                         after_ms: 60_000,
@@ -219,22 +242,32 @@ impl Population {
 struct Driver {
     router: Router,
     assigned: VecDeque<TaskId>,
+    /// Offers polled but not accepted yet.
+    offered: Vec<(OfferId, TaskId)>,
     next_task: u64,
     decisions: u64,
     overflows: u64,
-    /// Last task offered, to time phase 2.
-    last_offered: Option<TaskId>,
 }
 
 impl Driver {
-    fn drain(&mut self, now: Timestamp) {
+    fn new(router: Router) -> Driver {
+        Driver {
+            router,
+            assigned: VecDeque::new(),
+            offered: Vec::new(),
+            next_task: 0,
+            decisions: 0,
+            overflows: 0,
+        }
+    }
+
+    /// Polls every event; offers are kept for [`Driver::accept_all`].
+    fn poll(&mut self) {
         while let Some(event) = self.router.poll_event() {
             match event {
                 RoutingEvent::Offered { offer, task, .. } => {
                     self.decisions += 1;
-                    self.last_offered = Some(task);
-                    self.router.handle_accept(now, offer).expect("offer is open");
-                    self.assigned.push_back(task);
+                    self.offered.push((offer, task));
                 }
                 RoutingEvent::Overflowed { .. } | RoutingEvent::SkillsRelaxed { .. } => {
                     self.overflows += 1;
@@ -242,6 +275,21 @@ impl Driver {
                 RoutingEvent::OfferEnded { .. } | RoutingEvent::AgentStatusChanged { .. } => {}
             }
         }
+    }
+
+    fn accept_all(&mut self, now: Timestamp) {
+        // Accepting makes no new offer, so one pass empties the list.
+        for (offer, task) in std::mem::take(&mut self.offered) {
+            self.router.handle_accept(now, offer).expect("offer is open");
+            self.assigned.push_back(task);
+        }
+        self.poll();
+        debug_assert!(self.offered.is_empty());
+    }
+
+    fn drain(&mut self, now: Timestamp) {
+        self.poll();
+        self.accept_all(now);
     }
 
     fn enqueue(&mut self, now: Timestamp, population: &Population, rng: &mut ChaCha8Rng) {
@@ -257,15 +305,82 @@ impl Driver {
         }
     }
 
-    fn fire_timers(&mut self, now: Timestamp) {
-        if self.router.poll_timeout().is_some_and(|due| due <= now) {
+    /// Returns whether the router had something due.
+    fn fire_timers(&mut self, now: Timestamp) -> bool {
+        let due = self.router.poll_timeout().is_some_and(|due| due <= now);
+        if due {
             self.router.handle_timeout(now);
         }
+        due
     }
 
     /// Tasks waiting: every task is offered once at most (offers are accepted at once).
     fn waiting(&self) -> u64 {
         self.next_task - self.decisions
+    }
+}
+
+/// Per-call timings of phase 1, taken on a sample of steps.
+#[derive(Default)]
+struct Sampled {
+    /// (calls, nanoseconds) for release, accept, enqueue, timeout.
+    calls: [(u64, u64); 4],
+}
+
+impl Sampled {
+    /// One phase 1 step with every router call timed.
+    fn step(
+        &mut self,
+        driver: &mut Driver,
+        now: Timestamp,
+        backlog: u64,
+        population: &Population,
+        rng: &mut ChaCha8Rng,
+    ) {
+        let clock = Instant::now();
+        if driver.fire_timers(now) {
+            self.add(3, clock);
+        }
+        driver.poll();
+        self.accept(driver, now);
+        let clock = Instant::now();
+        driver.release_oldest(now);
+        self.add(0, clock);
+        driver.poll();
+        self.accept(driver, now);
+        while driver.waiting() < backlog {
+            let spec = population.task(driver.next_task, rng);
+            driver.next_task += 1;
+            let clock = Instant::now();
+            driver.router.handle_enqueue(now, spec).expect("room in the queue");
+            self.add(2, clock);
+            driver.poll();
+            self.accept(driver, now);
+        }
+    }
+
+    fn accept(&mut self, driver: &mut Driver, now: Timestamp) {
+        for (offer, task) in std::mem::take(&mut driver.offered) {
+            let clock = Instant::now();
+            driver.router.handle_accept(now, offer).expect("offer is open");
+            self.add(1, clock);
+            driver.assigned.push_back(task);
+        }
+        driver.poll();
+    }
+
+    fn add(&mut self, kind: usize, since: Instant) {
+        self.calls[kind].0 += 1;
+        self.calls[kind].1 += since.elapsed().as_nanos() as u64;
+    }
+
+    fn mean_us(&self, kind: usize) -> f64 {
+        let (calls, ns) = self.calls[kind];
+        if calls == 0 {
+            0.0
+        } else {
+            ns as f64 / calls as f64 / 1_000.0
+        }
     }
 }
 
@@ -283,14 +398,7 @@ pub fn run_routing_bench(cfg: &RoutingBenchConfig) -> RoutingBenchReport {
     let mut now = Timestamp::ZERO;
 
     // Phase 1: saturated.
-    let mut driver = Driver {
-        router: population.router(now),
-        assigned: VecDeque::new(),
-        next_task: 0,
-        decisions: 0,
-        overflows: 0,
-        last_offered: None,
-    };
+    let mut driver = Driver::new(population.router(now));
     let started = Instant::now();
     while driver.waiting() < cfg.tasks as u64 {
         driver.enqueue(now, &population, &mut rng);
@@ -300,14 +408,21 @@ pub fn run_routing_bench(cfg: &RoutingBenchConfig) -> RoutingBenchReport {
     let decisions_before = driver.decisions;
     driver.overflows = 0;
     let started = Instant::now();
+    let mut sampled = Sampled::default();
+    let mut step: u64 = 0;
     while driver.decisions - decisions_before < cfg.decisions {
         now = now.plus_ms(1);
-        driver.fire_timers(now);
-        driver.release_oldest(now);
-        driver.drain(now);
-        while driver.waiting() < cfg.tasks as u64 {
-            driver.enqueue(now, &population, &mut rng);
+        step += 1;
+        if step & 31 == 0 {
+            sampled.step(&mut driver, now, cfg.tasks as u64, &population, &mut rng);
+        } else {
+            driver.fire_timers(now);
+            driver.release_oldest(now);
             driver.drain(now);
+            while driver.waiting() < cfg.tasks as u64 {
+                driver.enqueue(now, &population, &mut rng);
+                driver.drain(now);
+            }
         }
         if driver.assigned.is_empty() && driver.decisions - decisions_before < cfg.decisions {
             // Nothing left to release and nobody eligible: the population cannot go on.
@@ -316,18 +431,15 @@ pub fn run_routing_bench(cfg: &RoutingBenchConfig) -> RoutingBenchReport {
     }
     let elapsed_s = started.elapsed().as_secs_f64();
     let decisions = driver.decisions - decisions_before;
+    let agents_free_end: usize = (0..cfg.queues)
+        .filter_map(|q| driver.router.queue_snapshot(QueueId(q as u64)))
+        .map(|s| s.agents_free)
+        .sum();
     let overflows = driver.overflows;
 
     // Phase 2: spare agents, timed enqueues.
     let mut now = Timestamp::ZERO;
-    let mut driver = Driver {
-        router: population.router(now),
-        assigned: VecDeque::new(),
-        next_task: 0,
-        decisions: 0,
-        overflows: 0,
-        last_offered: None,
-    };
+    let mut driver = Driver::new(population.router(now));
     let busy_max = cfg.agents / 2;
     let mut samples_ns: Vec<u64> = Vec::with_capacity(cfg.latency_samples);
     let mut queued = 0;
@@ -337,14 +449,17 @@ pub fn run_routing_bench(cfg: &RoutingBenchConfig) -> RoutingBenchReport {
         now = now.plus_ms(1);
         let spec = population.task(driver.next_task, &mut rng);
         driver.next_task += 1;
-        driver.last_offered = None;
         let task = spec.id;
         let clock = Instant::now();
         driver.router.handle_enqueue(now, spec).expect("room in the queue");
-        driver.drain(now);
+        driver.poll();
+        // The offer is in hand: stop the clock before accepting it.
         let ns = clock.elapsed().as_nanos() as u64;
-        router_ns += ns;
-        if driver.last_offered == Some(task) {
+        let offered_at_once = driver.offered.iter().any(|&(_, t)| t == task);
+        let clock = Instant::now();
+        driver.accept_all(now);
+        router_ns += ns + clock.elapsed().as_nanos() as u64;
+        if offered_at_once {
             samples_ns.push(ns);
         } else {
             queued += 1;
@@ -368,12 +483,18 @@ pub fn run_routing_bench(cfg: &RoutingBenchConfig) -> RoutingBenchReport {
         seed: cfg.seed,
         agents: cfg.agents,
         queues: cfg.queues,
+        overflow_rules: cfg.overflow_rules,
         tasks: cfg.tasks,
         decisions,
         elapsed_s,
         decisions_per_s: decisions as f64 / elapsed_s.max(f64::MIN_POSITIVE),
         fill_elapsed_s,
         overflows,
+        release_us: sampled.mean_us(0),
+        accept_us: sampled.mean_us(1),
+        enqueue_us: sampled.mean_us(2),
+        timeout_us: sampled.mean_us(3),
+        agents_free_end,
         latency_samples: sample_count,
         latency_queued: queued,
         enqueue_to_offer_p50_us: percentile_us(&samples_ns, 0.50),
@@ -396,6 +517,7 @@ mod tests {
             decisions: 5_000,
             latency_samples: 500,
             skills: 4,
+            overflow_rules: true,
             seed: 7,
         };
         let report = run_routing_bench(&cfg);
