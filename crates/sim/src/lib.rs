@@ -6,7 +6,11 @@
 //!
 //! - [`routing_bench`]: routing decisions per second and enqueue-to-offer latency of
 //!   [`routing::Router`] at contact-center scale.
+//! - [`callback_sim`]: the engine's callback flow against the simulated phone network, with
+//!   random arrivals and agent behaviour, checked for safety and liveness after every step.
 
+pub mod callback_sim;
 pub mod routing_bench;
 
+pub use callback_sim::{run_callback_sim, CallbackSimConfig, CallbackSimReport};
 pub use routing_bench::{run_routing_bench, RoutingBenchConfig, RoutingBenchReport};
