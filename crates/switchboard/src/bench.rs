@@ -31,8 +31,9 @@ fn bench_config() -> Config {
 }
 
 fn phone(i: usize) -> String {
-    // Distinct valid US numbers; none ends in 0, 8 or 9 (the simulated network's rules).
-    format!("+1202555{:04}", 1000 + (i % 7) + 10 * (i / 7 % 800))
+    // Distinct valid US numbers ending in 1..7, so none hits the simulated network's rules for
+    // 0 (busy), 8 (fails) and 9 (never answers).
+    format!("+1202555{:03}{}", (i / 7) % 1000, 1 + i % 7)
 }
 
 /// Callback requests accepted per second (each committed before its 202), with latency.
@@ -143,7 +144,8 @@ pub async fn dial_latency(samples: usize) -> anyhow::Result<Value> {
             anyhow::ensure!(Instant::now() < deadline, "request {i} was never dialed");
             tokio::time::sleep(Duration::from_millis(1)).await;
         };
-        latencies.push((dialed_at - sent_ms).max(0.0));
+        let latency = (dialed_at - sent_ms).max(0.0);
+        latencies.push(latency);
         // Let the short call end so an agent is free again.
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
