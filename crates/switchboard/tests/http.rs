@@ -449,3 +449,60 @@ async fn cors_openapi_metrics_health_and_websocket() {
     }
     demo.server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn preferred_times_and_business_hours_schedule_the_dial() {
+    // A queue open only on one weekday that is not today: every request waits for it.
+    let today = chrono::Utc::now().format("%a").to_string().to_lowercase();
+    let other = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .into_iter()
+        .find(|d| *d != today)
+        .unwrap();
+    let overrides =
+        json!({ "callback": { "time_zone": "UTC", "hours": { other: ["09:00", "17:00"] } } });
+    let mut config = fast_config();
+    config.limits.callbacks_per_ip_per_minute = 1_000;
+    let demo = switchboard::demo::start_demo(config, "127.0.0.1:0", overrides).await.unwrap();
+    let base = demo.server.base_url();
+    let origin = shop_origin(&demo);
+    let alice = Session::login(&base, "alice").await;
+    alice.available().await;
+
+    let w: Value = Client::new()
+        .get(format!("{base}/api/v1/public/widgets/demo-shop"))
+        .header("origin", &origin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(w["open_now"], false);
+    let next_open = w["next_open_at"].as_str().expect("the widget offers the next open slot");
+    assert!(next_open.ends_with("T09:00:00.000Z"), "{next_open}");
+
+    let r = post_callback(&base, &origin, callback_body("+12025550147")).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "scheduled");
+    assert_eq!(v["scheduled_for"], next_open);
+
+    // A preferred time inside a later window is kept as asked.
+    let mut body = callback_body("+12025550146");
+    let in_a_week = chrono::DateTime::parse_from_rfc3339(next_open).unwrap()
+        + chrono::Duration::days(7)
+        + chrono::Duration::hours(3);
+    body["preferred_at"] = json!(in_a_week.to_rfc3339());
+    let v: Value = post_callback(&base, &origin, body).await.json().await.unwrap();
+    assert_eq!(v["status"], "scheduled");
+    let scheduled =
+        chrono::DateTime::parse_from_rfc3339(v["scheduled_for"].as_str().unwrap()).unwrap();
+    assert_eq!(scheduled, in_a_week);
+
+    // Nothing is dialed before its time, although an agent is free.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let state = alice.json("/api/v1/agent/state").await;
+    assert_eq!(state["interactions"], json!([]));
+    assert_eq!(state["offers"], json!([]));
+    demo.server.stop().await.unwrap();
+}
