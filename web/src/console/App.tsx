@@ -1,6 +1,7 @@
 import { useEffect } from "preact/hooks";
 import type { ComponentChildren } from "preact";
 import { useNow } from "./clock";
+import { LANGS, setLang, t, useLang } from "./i18n";
 import { installGoKeys, SHORTCUTS, useShortcuts } from "./keys";
 import { navigate, useRoute } from "./router";
 import { hasRole, homeRoute, logout } from "./session";
@@ -49,13 +50,19 @@ installGoKeys(
 export function App() {
   const st = useAppState();
   const route = useRoute();
+  // Every view reads its strings through t() while rendering: re-rendering from the root on a
+  // language change is all a switch needs.
+  useLang();
 
   if (st.user === undefined) {
-    return <div class="boot">Loading…</div>;
+    return <div class="boot">{t("Loading…")}</div>;
   }
   if (st.user === null || route === "/login") {
     return (
       <>
+        <div class="login-lang">
+          <LangToggle />
+        </div>
         <LoginView />
         <Toasts />
       </>
@@ -78,7 +85,12 @@ function Shell({ route }: { route: string }) {
   else if (route === "/supervisor") body = guard("supervisor", <SupervisorView />);
   else if (route === "/stats") body = guard("supervisor", <StatsView />);
   else if (route.startsWith("/admin/")) body = guard("admin", <AdminView slug={route.slice(7)} />);
-  else body = <div class="empty">Page not found. <a href={"#" + homeRoute(user.role)}>Go home</a></div>;
+  else
+    body = (
+      <div class="empty">
+        {t("Page not found.")} <a href={"#" + homeRoute(user.role)}>{t("Go home")}</a>
+      </div>
+    );
 
   return (
     <div class="shell">
@@ -91,7 +103,7 @@ function Shell({ route }: { route: string }) {
           if (items.length === 0) return null;
           return (
             <div class="nav-section" key={section.title}>
-              <div class="nav-title">{section.title}</div>
+              <div class="nav-title">{t(section.title)}</div>
               {items.map((i) => (
                 <a
                   key={i.route}
@@ -99,7 +111,7 @@ function Shell({ route }: { route: string }) {
                   class={"nav-link" + (route === i.route ? " active" : "")}
                   data-testid={i.testid}
                 >
-                  {i.label}
+                  {t(i.label)}
                 </a>
               ))}
             </div>
@@ -107,7 +119,7 @@ function Shell({ route }: { route: string }) {
         })}
         <div class="sidebar-foot">
           <button class="link-btn" onClick={() => setState({ help: true })} data-testid="help-open">
-            Keyboard shortcuts <kbd>?</kbd>
+            {t("Keyboard shortcuts")} <kbd>?</kbd>
           </button>
         </div>
       </nav>
@@ -118,10 +130,11 @@ function Shell({ route }: { route: string }) {
             <MyStatus />
             <LinkIndicator />
             <span class="user" data-testid="user-name">
-              {user.name} <span class="muted">· {user.role}</span>
+              {user.name} <span class="muted">· {t(user.role)}</span>
             </span>
+            <LangToggle />
             <button class="btn btn-ghost btn-sm" onClick={() => void logout()} data-testid="logout">
-              Sign out
+              {t("Sign out")}
             </button>
           </div>
         </header>
@@ -134,11 +147,11 @@ function Shell({ route }: { route: string }) {
 }
 
 function guard(role: Role, view: ComponentChildren): ComponentChildren {
-  return hasRole(role) ? view : <div class="empty">You do not have access to this page.</div>;
+  return hasRole(role) ? view : <div class="empty">{t("You do not have access to this page.")}</div>;
 }
 
 function titleFor(route: string): string {
-  for (const s of NAV) for (const i of s.items) if (i.route === route) return i.label;
+  for (const s of NAV) for (const i of s.items) if (i.route === route) return t(i.label);
   return "";
 }
 
@@ -153,16 +166,16 @@ function LinkIndicator() {
   const now = useNow();
   const label =
     link === "open"
-      ? "Live"
+      ? t("Live")
       : link === "connecting"
-        ? "Connecting…"
+        ? t("Connecting…")
         : link === "retrying"
           ? retryAt
-            ? `Reconnecting in ${Math.max(0, Math.ceil((retryAt - now) / 1000))} s`
-            : "Reconnecting…"
-          : "Offline";
+            ? t("Reconnecting in {n} s", { n: Math.max(0, Math.ceil((retryAt - now) / 1000)) })
+            : t("Reconnecting…")
+          : t("Offline");
   return (
-    <span class={"link link-" + link} data-testid="connection" data-state={link} title="Live updates">
+    <span class={"link link-" + link} data-testid="connection" data-state={link} title={t("Live updates")}>
       <span class="dot" />
       {label}
     </span>
@@ -182,25 +195,48 @@ function HelpOverlay() {
   }, []);
   return (
     <div class="overlay" onClick={() => setState({ help: false })} data-testid="help-overlay">
-      <div class="dialog" onClick={(e) => e.stopPropagation()} role="dialog" aria-label="Keyboard shortcuts">
-        <h2>Keyboard shortcuts</h2>
+      <div class="dialog" onClick={(e) => e.stopPropagation()} role="dialog" aria-label={t("Keyboard shortcuts")}>
+        <h2>{t("Keyboard shortcuts")}</h2>
         <table class="keys">
           <tbody>
             {SHORTCUTS.map((s) => (
               <tr key={s.keys}>
                 <td>
-                  <kbd>{s.keys}</kbd>
+                  <kbd>{t(s.keys)}</kbd>
                 </td>
-                <td>{s.what}</td>
+                <td>{t(s.what)}</td>
               </tr>
             ))}
           </tbody>
         </table>
-        <p class="muted">Shortcuts are ignored while you type in a field. Esc closes this help.</p>
+        <p class="muted">{t("Shortcuts are ignored while you type in a field. Esc closes this help.")}</p>
         <button class="btn" onClick={() => setState({ help: false })} data-testid="help-close">
-          Close
+          {t("Close")}
         </button>
       </div>
+    </div>
+  );
+}
+
+// EN / RU switch; the choice is kept in localStorage (English by default).
+function LangToggle() {
+  const lang = useLang();
+  return (
+    <div class="lang-toggle" role="group" aria-label={t("Language")} data-testid="lang-toggle">
+      {LANGS.map((l) => (
+        <button
+          key={l.lang}
+          type="button"
+          class={lang === l.lang ? "on" : ""}
+          aria-pressed={lang === l.lang}
+          title={l.title}
+          lang={l.lang}
+          onClick={() => setLang(l.lang)}
+          data-testid={"lang-" + l.lang}
+        >
+          {l.label}
+        </button>
+      ))}
     </div>
   );
 }

@@ -1,4 +1,5 @@
 import { noteServerDate } from "./clock";
+import { t } from "./i18n";
 import { getState } from "./store";
 
 export class ApiError extends Error {
@@ -44,7 +45,7 @@ export async function api<T>(method: Method, path: string, body?: unknown): Prom
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError(0, "network", "Network error: the server cannot be reached", null);
+    throw new ApiError(0, "network", t("Network error: the server cannot be reached"), null);
   }
   noteServerDate(res.headers.get("Date"));
   const text = await res.text();

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+import { intlLocale } from "./i18n";
 
 // Offset of the server clock from the client clock in ms, estimated from HTTP Date headers so
 // that countdowns to server deadlines (offer expiry) stay right on a skewed workstation.
@@ -72,15 +73,21 @@ export function fmtDuration(totalS: number | null | undefined): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, {
-  month: "short",
-  day: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-});
+const dateTimes = new Map<string, Intl.DateTimeFormat>();
+
+function dateTime(): Intl.DateTimeFormat {
+  const locale = intlLocale();
+  const key = locale ?? "";
+  let f = dateTimes.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    dateTimes.set(key, f);
+  }
+  return f;
+}
 
 export function fmtTime(iso: string | null | undefined): string {
   if (!iso) return "–";
   const t = Date.parse(iso);
-  return Number.isNaN(t) ? iso : dateTime.format(new Date(t));
+  return Number.isNaN(t) ? iso : dateTime().format(new Date(t));
 }

@@ -48,6 +48,14 @@ export function setState(patch: Partial<AppState>): void {
   listeners.forEach((l) => l());
 }
 
+// Calls f after every state change; returns the unsubscribe function.
+export function subscribe(f: () => void): () => void {
+  listeners.add(f);
+  return () => {
+    listeners.delete(f);
+  };
+}
+
 export function useAppState(): AppState {
   const [, setTick] = useState(0);
   const seen = state;

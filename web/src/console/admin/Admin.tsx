@@ -1,4 +1,5 @@
 import type { JSX } from "preact";
+import { t } from "../i18n";
 import { DepartmentsPage, QueuesPage, UsersPage, WidgetsPage } from "./pages";
 import { ScriptsPage } from "./Scripts";
 import { TokensPage } from "./Tokens";
@@ -14,7 +15,7 @@ export const ADMIN_PAGES: { slug: string; title: string; Page: () => JSX.Element
 
 export function AdminView({ slug }: { slug: string }) {
   const page = ADMIN_PAGES.find((p) => p.slug === slug);
-  if (!page) return <div class="empty">Unknown admin page.</div>;
+  if (!page) return <div class="empty">{t("Unknown admin page.")}</div>;
   // Keyed by slug so that switching pages starts with a fresh list and no open form.
   return <page.Page key={slug} />;
 }

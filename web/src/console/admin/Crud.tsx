@@ -1,6 +1,7 @@
 import type { ComponentChildren, JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, post, put } from "../api";
+import { t } from "../i18n";
 import { toast } from "../store";
 
 export interface FormError {
@@ -75,7 +76,7 @@ export function Crud<T extends { id: number }, D extends { id?: number }>(props:
       const saved = creating
         ? await post<T>(props.path, body)
         : await put<T>(`${props.path}/${editing.id}`, body);
-      toast(`${props.noun} saved`, "info");
+      toast(t(`${props.noun} saved`), "info");
       setEditing(null);
       reload();
       if (saved) props.onSaved?.(saved);
@@ -93,55 +94,61 @@ export function Crud<T extends { id: number }, D extends { id?: number }>(props:
       <div class="admin-list">
         <section class="panel">
           <div class="panel-head">
-            <h3>{props.noun}s</h3>
+            <h3>{t(props.noun + "s")}</h3>
             <button class="btn btn-primary btn-sm" onClick={() => open(props.blank())} data-testid="admin-new">
-              + New {props.noun.toLowerCase()}
+              {t("+ New " + props.noun.toLowerCase())}
             </button>
           </div>
           {props.intro}
           {items === null ? (
-            <div class="muted">Loading…</div>
+            <div class="muted">{t("Loading…")}</div>
           ) : items.length === 0 ? (
             <div class="muted" data-testid="admin-empty">
-              None yet.
+              {t("None yet.")}
             </div>
           ) : (
-            <table class="table" data-testid="admin-table">
-              <thead>
-                <tr>
-                  <th class="num">Id</th>
-                  {props.columns.map((c) => (
-                    <th key={c.label} class={c.cls}>
-                      {c.label}
-                    </th>
-                  ))}
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((it) => (
-                  <tr key={it.id} data-testid="admin-row" data-id={it.id} class={editing?.id === it.id ? "selected" : ""}>
-                    <td class="num muted">{it.id}</td>
+            <div class="table-wrap">
+              <table class="table" data-testid="admin-table">
+                <thead>
+                  <tr>
+                    <th class="num">{t("Id")}</th>
                     {props.columns.map((c) => (
-                      <td key={c.label} class={c.cls}>
-                        {c.render(it)}
-                      </td>
+                      <th key={c.label} class={c.cls}>
+                        {t(c.label)}
+                      </th>
                     ))}
-                    <td class="actions">
-                      <button class="btn btn-xs" onClick={() => open(props.fromItem(it))} data-testid="admin-edit">
-                        Edit
-                      </button>
-                    </td>
+                    <th />
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {items.map((it) => (
+                    <tr key={it.id} data-testid="admin-row" data-id={it.id} class={editing?.id === it.id ? "selected" : ""}>
+                      <td class="num muted">{it.id}</td>
+                      {props.columns.map((c) => (
+                        <td key={c.label} class={c.cls}>
+                          {c.render(it)}
+                        </td>
+                      ))}
+                      <td class="actions">
+                        <button class="btn btn-xs" onClick={() => open(props.fromItem(it))} data-testid="admin-edit">
+                          {t("Edit")}
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </section>
       </div>
       {editing && (
         <section class="panel admin-editor">
-          <h3>{creating ? `New ${props.noun.toLowerCase()}` : `Edit ${props.noun.toLowerCase()} #${editing.id}`}</h3>
+          <h3>
+            {creating
+              ? t("New " + props.noun.toLowerCase())
+              : t("Edit " + props.noun.toLowerCase() + " #{id}", { id: editing.id ?? "" })}
+          </h3>
           <form onSubmit={save} data-testid="admin-form">
             <props.Form
               value={editing}
@@ -156,10 +163,10 @@ export function Crud<T extends { id: number }, D extends { id?: number }>(props:
             )}
             <div class="row">
               <button class="btn btn-primary" type="submit" disabled={busy} data-testid="admin-save">
-                {busy ? "Saving…" : "Save"}
+                {busy ? t("Saving…") : t("Save")}
               </button>
               <button class="btn" type="button" onClick={() => open(null)} data-testid="admin-cancel">
-                Cancel
+                {t("Cancel")}
               </button>
             </div>
           </form>
@@ -183,9 +190,9 @@ export function Field(props: {
   const bad = props.error?.field !== null && props.error?.field !== undefined && fieldMatches(props.error.field, props.name);
   return (
     <Tag class={"field" + (bad ? " invalid" : "")}>
-      <span>{props.label}</span>
+      <span>{t(props.label)}</span>
       {props.children}
-      {props.hint && !bad && <small class="muted">{props.hint}</small>}
+      {props.hint && !bad && <small class="muted">{t(props.hint)}</small>}
       {bad && (
         <small class="field-error" data-testid={"field-error-" + props.name}>
           {props.error!.message}
@@ -230,8 +237,8 @@ export function IdChecks(props: {
   onChange: (v: number[]) => void;
   testid: string;
 }) {
-  if (props.options === null) return <div class="muted">Loading…</div>;
-  if (props.options.length === 0) return <div class="muted">None defined yet.</div>;
+  if (props.options === null) return <div class="muted">{t("Loading…")}</div>;
+  if (props.options.length === 0) return <div class="muted">{t("None defined yet.")}</div>;
   return (
     <div class="checks" data-testid={props.testid}>
       {props.options.map((o) => (

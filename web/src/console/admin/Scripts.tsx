@@ -1,4 +1,5 @@
 import { useMemo } from "preact/hooks";
+import { t } from "../i18n";
 import { ScriptRunner } from "../views/ScriptRunner";
 import type { AdminScript, ScriptDefinition } from "../types";
 import { Crud, Field, type FormProps } from "./Crud";
@@ -25,13 +26,13 @@ function parse(text: string): { def: ScriptDefinition | null; problem: string | 
   try {
     v = JSON.parse(text);
   } catch (e) {
-    return { def: null, problem: "Not valid JSON: " + (e instanceof Error ? e.message : String(e)) };
+    return { def: null, problem: t("Not valid JSON: {error}", { error: e instanceof Error ? e.message : String(e) }) };
   }
   const d = v as ScriptDefinition;
   if (!d || typeof d !== "object" || typeof d.start !== "string" || !Array.isArray(d.steps)) {
-    return { def: null, problem: 'Expected an object with "start" (a step id) and "steps" (a list)' };
+    return { def: null, problem: t('Expected an object with "start" (a step id) and "steps" (a list)') };
   }
-  if (!d.steps.some((s) => s && s.id === d.start)) return { def: d, problem: `No step has the start id "${d.start}"` };
+  if (!d.steps.some((s) => s && s.id === d.start)) return { def: d, problem: t('No step has the start id "{id}"', { id: d.start }) };
   return { def: d, problem: null };
 }
 
@@ -49,7 +50,7 @@ export function ScriptsPage() {
       fromItem={(s) => ({ id: s.id, name: s.name, definition: JSON.stringify(s.definition, null, 2) })}
       toBody={(d) => {
         const { def, problem } = parse(d.definition);
-        if (!def) throw new Error(problem ?? "Invalid definition");
+        if (!def) throw new Error(problem ?? t("Invalid definition"));
         return { name: d.name.trim(), definition: def };
       }}
       Form={ScriptForm}
@@ -85,10 +86,10 @@ function ScriptForm({ value: v, set, error }: FormProps<ScriptDraft>) {
           onClick={() => def && set({ definition: JSON.stringify(def, null, 2) })}
           data-testid="script-format"
         >
-          Format
+          {t("Format")}
         </button>
         <span class="muted small">
-          Step kinds: text, choice, yes_no, number, end. After an answer: branches[answer], else next.
+          {t("Step kinds: text, choice, yes_no, number, end. After an answer: branches[answer], else next.")}
         </span>
       </div>
       {problem && (
@@ -98,12 +99,12 @@ function ScriptForm({ value: v, set, error }: FormProps<ScriptDraft>) {
       )}
       {serverMsg && (
         <div class="form-error" data-testid="script-server-error">
-          Server: {serverMsg}
+          {t("Server:")} {serverMsg}
         </div>
       )}
       {def && !problem && (
         <div class="preview">
-          <div class="muted small">Preview</div>
+          <div class="muted small">{t("Preview")}</div>
           <ScriptRunner key={previewKey} def={def} storageKey={previewKey} />
         </div>
       )}

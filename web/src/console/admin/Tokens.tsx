@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { ApiError, post } from "../api";
 import { toast } from "../store";
+import { t } from "../i18n";
 import type { Role } from "../types";
 
 // API tokens for integrations. The secret is shown once, right after creation. The API has
@@ -29,28 +30,30 @@ export function TokensPage() {
     <div class="admin-page">
       <div class="admin-list">
         <section class="panel">
-          <h3>New API token</h3>
+          <h3>{t("New API token")}</h3>
           <form class="row" onSubmit={create} data-testid="token-form">
-            <input required placeholder="Name, e.g. CRM sync" value={name} onInput={(e) => setName(e.currentTarget.value)} data-testid="f-name" />
+            <input required placeholder={t("Name, e.g. CRM sync")} value={name} onInput={(e) => setName(e.currentTarget.value)} data-testid="f-name" />
             <select value={role} onChange={(e) => setRole(e.currentTarget.value as Role)} data-testid="f-role">
-              <option value="agent">Agent</option>
-              <option value="supervisor">Supervisor</option>
-              <option value="admin">Admin</option>
+              <option value="agent">{t("Agent")}</option>
+              <option value="supervisor">{t("Supervisor")}</option>
+              <option value="admin">{t("Admin")}</option>
             </select>
             <button class="btn btn-primary" type="submit" disabled={busy} data-testid="admin-save">
-              Create token
+              {t("Create token")}
             </button>
           </form>
           {created && (
             <div class="callout" data-testid="token-created">
-              Token for <b>{created.name}</b> (copy it now, it is not shown again):
+              {t("Token for")} <b>{created.name}</b> {t("(copy it now, it is not shown again):")}
               <div class="snippet">
                 <code data-testid="token-value">{created.token}</code>
                 <button class="btn btn-xs" onClick={() => void navigator.clipboard?.writeText(created.token)}>
-                  Copy
+                  {t("Copy")}
                 </button>
               </div>
-              <div class="muted small">Send it as <code>Authorization: Bearer TOKEN</code>.</div>
+              <div class="muted small">
+                {t("Send it as")} <code>Authorization: Bearer TOKEN</code>.
+              </div>
             </div>
           )}
         </section>

@@ -1,4 +1,5 @@
 import { Crud, Field, IdChecks, lines, skillsToText, textToSkills, useList, type FormProps } from "./Crud";
+import { t } from "../i18n";
 import type { AdminQueue, AdminScript, AdminUser, AdminWidget, Department, Role, Weekday } from "../types";
 
 // ---------- Users ----------
@@ -22,8 +23,8 @@ export function UsersPage() {
       noun="User"
       columns={[
         { label: "Login", render: (u) => u.login },
-        { label: "Name", render: (u) => u.name },
-        { label: "Role", render: (u) => <span class={"tag tag-" + u.role}>{u.role}</span> },
+        { label: "Full name", render: (u) => u.name },
+        { label: "Role", render: (u) => <span class={"tag tag-" + u.role}>{t(u.role)}</span> },
         { label: "Skills", render: (u) => skillsToText(u.skills) || <span class="muted">—</span> },
         { label: "Queues", render: (u) => (u.queue_ids ?? []).length, cls: "num" },
       ]}
@@ -74,14 +75,14 @@ function UserForm({ value: v, set, error, creating }: FormProps<UserDraft>) {
       <Field label="Login" name="login" error={error}>
         <input required value={v.login} onInput={(e) => set({ login: e.currentTarget.value })} data-testid="f-login" />
       </Field>
-      <Field label="Name" name="name" error={error}>
+      <Field label="Full name" name="name" error={error}>
         <input required value={v.name} onInput={(e) => set({ name: e.currentTarget.value })} data-testid="f-name" />
       </Field>
       <Field label="Role" name="role" error={error}>
         <select value={v.role} onChange={(e) => set({ role: e.currentTarget.value as Role })} data-testid="f-role">
-          <option value="agent">Agent</option>
-          <option value="supervisor">Supervisor</option>
-          <option value="admin">Admin</option>
+          <option value="agent">{t("Agent")}</option>
+          <option value="supervisor">{t("Supervisor")}</option>
+          <option value="admin">{t("Admin")}</option>
         </select>
       </Field>
       <Field label="Password" name="password" error={error} hint={creating ? undefined : "Leave blank to keep the current one"}>
@@ -184,9 +185,9 @@ export function QueuesPage() {
       noun="Queue"
       columns={[
         { label: "Name", render: (q) => q.name },
-        { label: "Strategy", render: (q) => q.strategy.replace("_", " ") },
+        { label: "Strategy", render: (q) => t(q.strategy.replace("_", " ")) },
         { label: "Skills", render: (q) => skillsToText(q.skills) || <span class="muted">—</span> },
-        { label: "Order", render: (q) => q.callback?.order?.replace("_", " ") },
+        { label: "Order", render: (q) => (q.callback?.order ? t(q.callback.order.replace("_", " ")) : null) },
         { label: "Attempts", render: (q) => q.callback?.max_attempts, cls: "num" },
         { label: "Time zone", render: (q) => q.callback?.time_zone },
       ]}
@@ -289,7 +290,7 @@ function QueueForm({ value: v, set, error }: FormProps<QueueDraft>) {
           onChange={(e) => set({ department_id: e.currentTarget.value ? Number(e.currentTarget.value) : null })}
           data-testid="f-department"
         >
-          <option value="">— none —</option>
+          <option value="">{t("— none —")}</option>
           {(deps ?? []).map((d) => (
             <option key={d.id} value={String(d.id)}>
               {d.name}
@@ -299,8 +300,8 @@ function QueueForm({ value: v, set, error }: FormProps<QueueDraft>) {
       </Field>
       <Field label="Strategy" name="strategy" error={error}>
         <select value={v.strategy} onChange={(e) => set({ strategy: e.currentTarget.value as QueueDraft["strategy"] })} data-testid="f-strategy">
-          <option value="longest_idle">Longest idle agent</option>
-          <option value="best_skill">Best skill level</option>
+          <option value="longest_idle">{t("Longest idle agent")}</option>
+          <option value="best_skill">{t("Best skill level")}</option>
         </select>
       </Field>
       <Field label="Required skills" name="skills" error={error} hint="name=level, comma separated">
@@ -321,7 +322,7 @@ function QueueForm({ value: v, set, error }: FormProps<QueueDraft>) {
           onChange={(e) => set({ script_id: e.currentTarget.value ? Number(e.currentTarget.value) : null })}
           data-testid="f-script"
         >
-          <option value="">— none —</option>
+          <option value="">{t("— none —")}</option>
           {(scripts ?? []).map((s) => (
             <option key={s.id} value={String(s.id)}>
               {s.name}
@@ -332,11 +333,11 @@ function QueueForm({ value: v, set, error }: FormProps<QueueDraft>) {
       <Field label="Dispositions" name="dispositions" error={error} hint="One per line">
         <textarea rows={4} value={v.dispositions} onInput={(e) => set({ dispositions: e.currentTarget.value })} data-testid="f-dispositions" />
       </Field>
-      <div class="form-section span2">Callback</div>
+      <div class="form-section span2">{t("Callback")}</div>
       <Field label="Call order" name="callback.order" error={error}>
         <select value={v.order} onChange={(e) => set({ order: e.currentTarget.value as QueueDraft["order"] })} data-testid="f-order">
-          <option value="agent_first">Agent first, then customer</option>
-          <option value="customer_first">Customer first, then agent</option>
+          <option value="agent_first">{t("Agent first, then customer")}</option>
+          <option value="customer_first">{t("Customer first, then agent")}</option>
         </select>
       </Field>
       <Field label="Max attempts" name="callback.max_attempts" error={error}>
@@ -361,7 +362,7 @@ function QueueForm({ value: v, set, error }: FormProps<QueueDraft>) {
                 <td>
                   <label class="check">
                     <input type="checkbox" checked={v.hours[d].open} onChange={(e) => setDay(d, { open: e.currentTarget.checked })} data-testid={"f-hours-" + d} />
-                    {d[0].toUpperCase() + d.slice(1)}
+                    {t(d[0].toUpperCase() + d.slice(1))}
                   </label>
                 </td>
                 <td>
@@ -408,7 +409,7 @@ function Snippet({ k }: { k: string }) {
         onClick={() => void navigator.clipboard?.writeText(text)}
         data-testid="widget-snippet-copy"
       >
-        Copy
+        {t("Copy")}
       </button>
     </div>
   );
@@ -421,7 +422,7 @@ export function WidgetsPage() {
     <Crud<AdminWidget, WidgetDraft>
       path="/api/v1/admin/widgets"
       noun="Widget"
-      intro={<p class="muted small">Paste the snippet into any page of an allowed origin to show the callback button.</p>}
+      intro={<p class="muted small">{t("Paste the snippet into any page of an allowed origin to show the callback button.")}</p>}
       columns={[
         { label: "Name", render: (w) => w.name },
         { label: "Key", render: (w) => <code data-testid="widget-key">{w.key}</code> },
@@ -468,7 +469,7 @@ export function WidgetsPage() {
               onChange={(e) => set({ queue_id: e.currentTarget.value ? Number(e.currentTarget.value) : null })}
               data-testid="f-queue"
             >
-              <option value="">Choose…</option>
+              <option value="">{t("Choose…")}</option>
               {(queues ?? []).map((q) => (
                 <option key={q.id} value={String(q.id)}>
                   {q.name}
@@ -490,7 +491,7 @@ export function WidgetsPage() {
           </Field>
           {v.key && (
             <div class="span2">
-              <div class="muted small">Embed snippet</div>
+              <div class="muted small">{t("Embed snippet")}</div>
               <Snippet k={v.key} />
             </div>
           )}

@@ -8,6 +8,7 @@ import { act, refreshAgent } from "../session";
 import { toast, useAppState } from "../store";
 import type { AgentState, Card, HistoryItem, Interaction, InteractionState, Offer } from "../types";
 import { ScriptRunner } from "./ScriptRunner";
+import { t } from "../i18n";
 import { displayStatus, StatusPill } from "./status";
 
 export const BREAK_REASONS = ["Lunch", "Coffee", "Training", "Meeting", "Technical issue", "Other"];
@@ -56,7 +57,7 @@ export function AgentView() {
   if (!agent) {
     return (
       <div class="empty" data-testid="agent-error">
-        {agentError ? `Your workspace could not be loaded: ${agentError}` : "Loading your workspace…"}
+        {agentError ? t("Your workspace could not be loaded: {error}", { error: agentError }) : t("Loading your workspace…")}
       </div>
     );
   }
@@ -85,55 +86,63 @@ function StatusBar(props: { agent: AgentState; reason: string; setReason: (r: st
   const { agent } = props;
   const now = useNow();
   const shown = displayStatus(agent);
+  // Highlight what the agent is shown as doing: on a call none of these is the current state,
+  // though they stay usable (the status applies when the call ends).
+  const on = (s: string) => (shown === s ? " on" : "");
   return (
     <section class="panel statusbar" data-testid="status-bar">
       <div class="statusbar-left">
         <StatusPill status={shown} raw={agent.status} reason={agent.reason} testid="agent-status" />
-        <span class="timer" data-testid="status-elapsed" title="Time in this status">
+        <span class="timer" data-testid="status-elapsed" title={t("Time in this status")}>
           {fmtDuration(secondsSince(agent.status_since, now))}
         </span>
         {agent.status === "wrap_up" && agent.wrap_up_until && (
           <span class="muted" data-testid="wrapup-countdown">
-            wrap-up ends in {fmtDuration(secondsUntil(agent.wrap_up_until, now))}
+            {t("wrap-up ends in {time}", { time: fmtDuration(secondsUntil(agent.wrap_up_until, now)) })}
           </span>
         )}
       </div>
       <div class="statusbar-right">
         <button
-          class={"btn st-btn st-available" + (agent.status === "available" ? " on" : "")}
+          class={"btn st-btn st-available" + on("available")}
+          aria-pressed={shown === "available"}
           onClick={() => void setStatus("available", null)}
           data-testid="status-available"
-          title="Shortcut: A"
+          title={t("Shortcut: {key}", { key: "A" })}
         >
-          Available <kbd>A</kbd>
+          {t("Available")} <kbd>A</kbd>
         </button>
         <div class="btn-group">
           <select
             value={props.reason}
             onChange={(e) => props.setReason(e.currentTarget.value)}
             data-testid="break-reason"
-            aria-label="Break reason"
+            aria-label={t("Break reason")}
           >
             {BREAK_REASONS.map((r) => (
-              <option key={r}>{r}</option>
+              <option key={r} value={r}>
+                {t(r)}
+              </option>
             ))}
           </select>
           <button
-            class={"btn st-btn st-amber" + (agent.status === "break" ? " on" : "")}
+            class={"btn st-btn st-amber" + on("break")}
+            aria-pressed={shown === "break"}
             onClick={() => void setStatus("break", props.reason)}
             data-testid="status-break"
-            title="Shortcut: B"
+            title={t("Shortcut: {key}", { key: "B" })}
           >
-            Break <kbd>B</kbd>
+            {t("Break")} <kbd>B</kbd>
           </button>
         </div>
         <button
-          class={"btn st-btn st-offline" + (agent.status === "offline" ? " on" : "")}
+          class={"btn st-btn st-offline" + on("offline")}
+          aria-pressed={shown === "offline"}
           onClick={() => void setStatus("offline", null)}
           data-testid="status-offline"
-          title="Shortcut: O"
+          title={t("Shortcut: {key}", { key: "O" })}
         >
-          Offline <kbd>O</kbd>
+          {t("Offline")} <kbd>O</kbd>
         </button>
       </div>
     </section>
@@ -156,10 +165,10 @@ function OfferPanel({ offer }: { offer: Offer }) {
       <div class="offer-body">
         <div class="offer-info">
           <div class="offer-kicker">
-            Incoming {offer.kind} · {offer.queue_name}
+            {t("Incoming {kind}", { kind: t(offer.kind) })} · {offer.queue_name}
           </div>
           <div class="offer-name" data-testid="offer-name">
-            {offer.customer_name || "Unknown caller"}
+            {offer.customer_name || t("Unknown caller")}
           </div>
           <div class="offer-meta">
             <span data-testid="offer-phone">{offer.phone}</span>
@@ -167,14 +176,14 @@ function OfferPanel({ offer }: { offer: Offer }) {
           </div>
         </div>
         <div class={"countdown" + (left <= 5 ? " urgent" : "")} data-testid="offer-countdown" data-seconds={left}>
-          {left}s
+          {t("{n}s", { n: left })}
         </div>
         <div class="offer-actions">
           <button class="btn btn-success btn-lg" onClick={() => void acceptOffer(offer)} data-testid="offer-accept">
-            Accept <kbd>Enter</kbd>
+            {t("Accept")} <kbd>Enter</kbd>
           </button>
           <button class="btn btn-lg" onClick={() => void rejectOffer(offer)} data-testid="offer-reject">
-            Reject <kbd>R</kbd>
+            {t("Reject")} <kbd>R</kbd>
           </button>
         </div>
       </div>
@@ -185,12 +194,12 @@ function OfferPanel({ offer }: { offer: Offer }) {
 function Idle({ agent }: { agent: AgentState }) {
   const msg =
     agent.status === "available"
-      ? "You are available. The next contact will pop up here."
+      ? t("You are available. The next contact will pop up here.")
       : agent.status === "break"
-        ? "You are on a break. Press A (or Available) when you are back."
+        ? t("You are on a break. Press A (or Available) when you are back.")
         : agent.status === "wrap_up"
-          ? "Wrap-up time. You will be available again shortly."
-          : "You are offline. Press A (or Available) to start taking contacts.";
+          ? t("Wrap-up time. You will be available again shortly.")
+          : t("You are offline. Press A (or Available) to start taking contacts.");
   return (
     <section class="panel idle" data-testid="agent-idle">
       <div class="idle-icon">☎</div>
@@ -215,7 +224,7 @@ function WrapUpSaved({ saved }: { saved: SavedWrapUp }) {
   return (
     <section class="panel">
       <div class="script-done" data-testid="disposition-saved" data-interaction-id={saved.id}>
-        ✓ Wrap-up of callback #{saved.id} saved: {saved.disposition}
+        ✓ {t("Wrap-up of callback #{id} saved:", { id: saved.id })} {saved.disposition}
       </div>
     </section>
   );
@@ -232,7 +241,7 @@ function InteractionWorkspace({ it, onSaved }: { it: Interaction; onSaved: (disp
         {it.card.script && (
           <section class="panel">
             <h3>
-              Script <span class="muted">· {it.card.script.name}</span>
+              {t("Script")} <span class="muted">· {it.card.script.name}</span>
             </h3>
             <ScriptRunner def={it.card.script} storageKey={String(it.id)} />
           </section>
@@ -246,13 +255,13 @@ function InteractionWorkspace({ it, onSaved }: { it: Interaction; onSaved: (disp
 function CallPanel({ it }: { it: Interaction }) {
   const now = useNow();
   const idx = CALL_STEPS.findIndex((s) => s.state === it.state);
-  const label = CALL_STEPS[idx]?.label ?? it.state;
+  const label = t(CALL_STEPS[idx]?.label ?? it.state);
   return (
     <section class={"panel call call-" + it.state} data-testid="call-panel">
       <div class="call-head">
         <div>
           <div class="call-kicker">
-            {it.kind} #{it.id} · {it.card.queue_name}
+            {t(it.kind)} #{it.id} · {it.card.queue_name}
           </div>
           <div class="call-state" data-testid="call-state" data-state={it.state}>
             {label}
@@ -263,14 +272,14 @@ function CallPanel({ it }: { it: Interaction }) {
         </div>
         {it.state !== "ended" && (
           <button class="btn btn-danger" onClick={() => void hangUp(it)} data-testid="hangup">
-            Hang up <kbd>H</kbd>
+            {t("Hang up")} <kbd>H</kbd>
           </button>
         )}
       </div>
       <ol class="stepper">
         {CALL_STEPS.map((s, i) => (
           <li key={s.state} class={i < idx ? "done" : i === idx ? "current" : ""}>
-            {s.label}
+            {t(s.label)}
           </li>
         ))}
       </ol>
@@ -286,20 +295,20 @@ export function CardPanel({ card }: { card: Card }) {
         <div class="avatar">{initials(card.customer.name)}</div>
         <div>
           <div class="card-name" data-testid="card-name">
-            {card.customer.name || "Unknown customer"}
+            {card.customer.name || t("Unknown customer")}
           </div>
           <a class="card-phone" href={"tel:" + card.customer.phone} data-testid="card-phone">
             {card.customer.phone}
           </a>
         </div>
-        <div class="card-attempt" data-testid="card-attempt" title="Attempt number">
-          Attempt {card.attempt}
+        <div class="card-attempt" data-testid="card-attempt" title={t("Attempt number")}>
+          {t("Attempt {n}", { n: card.attempt })}
         </div>
       </div>
       <dl class="kv">
-        <dt>Topic</dt>
+        <dt>{t("Topic")}</dt>
         <dd data-testid="card-topic">{card.topic || "—"}</dd>
-        <dt>Page</dt>
+        <dt>{t("Page")}</dt>
         <dd>
           {card.page_url ? (
             <a href={safeUrl(card.page_url)} target="_blank" rel="noopener noreferrer" data-testid="card-page">
@@ -309,12 +318,12 @@ export function CardPanel({ card }: { card: Card }) {
             <span data-testid="card-page">—</span>
           )}
         </dd>
-        <dt>Queue</dt>
+        <dt>{t("Queue")}</dt>
         <dd data-testid="card-queue">{card.queue_name}</dd>
-        <dt>Requested</dt>
+        <dt>{t("Requested")}</dt>
         <dd data-testid="card-requested">{fmtTime(card.requested_at)}</dd>
-        <dt>Preferred</dt>
-        <dd data-testid="card-preferred">{card.preferred_at ? fmtTime(card.preferred_at) : "As soon as possible"}</dd>
+        <dt>{t("Preferred")}</dt>
+        <dd data-testid="card-preferred">{card.preferred_at ? fmtTime(card.preferred_at) : t("As soon as possible")}</dd>
         {custom.map(([k, v]) => (
           <Fragment key={k}>
             <dt>{k}</dt>
@@ -322,10 +331,10 @@ export function CardPanel({ card }: { card: Card }) {
           </Fragment>
         ))}
       </dl>
-      <h4>Earlier contacts</h4>
+      <h4>{t("Earlier contacts")}</h4>
       {card.history.length === 0 ? (
         <div class="muted" data-testid="card-history-empty">
-          No earlier contacts.
+          {t("No earlier contacts.")}
         </div>
       ) : (
         <ul class="timeline" data-testid="card-history">
@@ -356,7 +365,7 @@ function Disposition({ it, onSaved }: { it: Interaction; onSaved: (disposition: 
   const submit = async (ev: Event) => {
     ev.preventDefault();
     if (!disposition) {
-      setErr("Choose a disposition");
+      setErr(t("Choose a disposition"));
       return;
     }
     setErr(null);
@@ -371,16 +380,16 @@ function Disposition({ it, onSaved }: { it: Interaction; onSaved: (disposition: 
       clearProgress(String(it.id));
       onSaved(disposition);
       setSaved(true);
-      toast("Wrap-up saved", "info");
+      toast(t("Wrap-up saved"), "info");
     }
   };
 
   if (saved) {
     return (
       <section class="panel">
-        <h3>Disposition</h3>
+        <h3>{t("Disposition")}</h3>
         <div class="script-done" data-testid="disposition-saved">
-          ✓ Saved: {disposition}
+          ✓ {t("Saved:")} {disposition}
         </div>
       </section>
     );
@@ -388,17 +397,17 @@ function Disposition({ it, onSaved }: { it: Interaction; onSaved: (disposition: 
 
   return (
     <section class="panel">
-      <h3>Disposition</h3>
+      <h3>{t("Disposition")}</h3>
       <form class="disposition" onSubmit={submit} data-testid="disposition-form">
         {card.dispositions.length > 0 ? (
           <label class="field">
-            <span>Outcome</span>
+            <span>{t("Outcome")}</span>
             <select
               value={disposition}
               onChange={(e) => setDisposition(e.currentTarget.value)}
               data-testid="disposition-select"
             >
-              <option value="">Choose…</option>
+              <option value="">{t("Choose…")}</option>
               {card.dispositions.map((d) => (
                 <option key={d} value={d}>
                   {d}
@@ -408,7 +417,7 @@ function Disposition({ it, onSaved }: { it: Interaction; onSaved: (disposition: 
           </label>
         ) : (
           <label class="field">
-            <span>Outcome</span>
+            <span>{t("Outcome")}</span>
             <input
               value={disposition}
               onInput={(e) => setDisposition(e.currentTarget.value)}
@@ -417,7 +426,7 @@ function Disposition({ it, onSaved }: { it: Interaction; onSaved: (disposition: 
           </label>
         )}
         <label class="field">
-          <span>Notes</span>
+          <span>{t("Notes")}</span>
           <textarea
             rows={3}
             value={notes}
@@ -428,9 +437,9 @@ function Disposition({ it, onSaved }: { it: Interaction; onSaved: (disposition: 
         {err && <div class="field-error">{err}</div>}
         <div class="row">
           <button class="btn btn-primary" type="submit" disabled={busy || live} data-testid="disposition-submit">
-            Save wrap-up
+            {t("Save wrap-up")}
           </button>
-          {live && <span class="muted small">Available once the call has ended.</span>}
+          {live && <span class="muted small">{t("Available once the call has ended.")}</span>}
         </div>
       </form>
     </section>
@@ -453,30 +462,30 @@ function History({ agent }: { agent: AgentState }) {
 
   return (
     <section class="panel">
-      <h3>Recent contacts</h3>
+      <h3>{t("Recent contacts")}</h3>
       {items === null ? (
-        <div class="muted">Loading…</div>
+        <div class="muted">{t("Loading…")}</div>
       ) : items.length === 0 ? (
         <div class="muted" data-testid="history-empty">
-          No contacts yet.
+          {t("No contacts yet.")}
         </div>
       ) : (
         <table class="table" data-testid="history">
           <thead>
             <tr>
-              <th>Started</th>
-              <th>Kind</th>
-              <th>Topic</th>
-              <th>Outcome</th>
-              <th>Disposition</th>
-              <th class="num">Duration</th>
+              <th>{t("Started")}</th>
+              <th>{t("Kind")}</th>
+              <th>{t("Topic")}</th>
+              <th>{t("Outcome")}</th>
+              <th>{t("Disposition")}</th>
+              <th class="num">{t("Duration")}</th>
             </tr>
           </thead>
           <tbody>
             {items.map((h) => (
               <tr key={h.interaction_id} data-testid="history-row" data-interaction-id={h.interaction_id}>
                 <td>{fmtTime(h.started_at)}</td>
-                <td>{h.kind}</td>
+                <td>{t(h.kind)}</td>
                 <td>{h.topic ?? "—"}</td>
                 <td>
                   <span class={"outcome outcome-" + h.outcome}>{h.outcome}</span>

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { ApiError } from "../api";
+import { t } from "../i18n";
 import { login } from "../session";
 
 export function LoginView() {
@@ -27,9 +28,9 @@ export function LoginView() {
         <div class="brand brand-lg">
           <span class="brand-mark">◎</span> Switchboard
         </div>
-        <p class="muted">Sign in to the contact center console.</p>
+        <p class="muted">{t("Sign in to the contact center console.")}</p>
         <label class="field">
-          <span>Login</span>
+          <span>{t("Login")}</span>
           <input
             name="login"
             autoComplete="username"
@@ -41,7 +42,7 @@ export function LoginView() {
           />
         </label>
         <label class="field">
-          <span>Password</span>
+          <span>{t("Password")}</span>
           <input
             name="password"
             type="password"
@@ -58,7 +59,7 @@ export function LoginView() {
           </div>
         )}
         <button class="btn btn-primary btn-block" type="submit" disabled={busy} data-testid="login-submit">
-          {busy ? "Signing in…" : "Sign in"}
+          {busy ? t("Signing in…") : t("Sign in")}
         </button>
       </form>
     </div>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { useShortcuts } from "../keys";
+import { t } from "../i18n";
 import {
   answer,
   back,
@@ -60,7 +61,7 @@ export function ScriptRunner(props: {
     const v = draft.trim();
     if (step.kind === "number") {
       if (v === "" || !Number.isFinite(Number(v))) {
-        setInvalid("Enter a number");
+        setInvalid(t("Enter a number"));
         return;
       }
     }
@@ -74,7 +75,7 @@ export function ScriptRunner(props: {
   return (
     <div class="script" data-testid="script-runner" data-step-id={step?.id ?? ""} data-finished={String(finished)}>
       <div class="script-head">
-        <span class="muted">Step {stepNo}</span>
+        <span class="muted">{t("Step {n}", { n: stepNo })}</span>
         <div class="script-nav">
           <button
             class="btn btn-sm btn-ghost"
@@ -82,7 +83,7 @@ export function ScriptRunner(props: {
             onClick={() => update(back(p))}
             data-testid="script-back"
           >
-            ← Back
+            ← {t("Back")}
           </button>
           <button
             class="btn btn-sm btn-ghost"
@@ -90,12 +91,12 @@ export function ScriptRunner(props: {
             onClick={() => update({ ...initialProgress(def), answers: p.answers })}
             data-testid="script-restart"
           >
-            Restart
+            {t("Restart")}
           </button>
         </div>
       </div>
       {current !== END && !step ? (
-        <div class="form-error">This script has no step “{current}”.</div>
+        <div class="form-error">{t("This script has no step “{id}”.", { id: current })}</div>
       ) : (
         <>
           {step && (
@@ -121,10 +122,10 @@ export function ScriptRunner(props: {
           {step?.kind === "yes_no" && (
             <div class="script-options">
               <button class={"btn option" + (chosen === "yes" ? " chosen" : "")} onClick={() => give("yes")} data-testid="script-yes">
-                <kbd>1</kbd> Yes
+                <kbd>1</kbd> {t("Yes")}
               </button>
               <button class={"btn option" + (chosen === "no" ? " chosen" : "")} onClick={() => give("no")} data-testid="script-no">
-                <kbd>2</kbd> No
+                <kbd>2</kbd> {t("No")}
               </button>
             </div>
           )}
@@ -141,18 +142,18 @@ export function ScriptRunner(props: {
                     submitDraft();
                   }
                 }}
-                placeholder={step.kind === "number" ? "Number" : "Answer (optional)"}
+                placeholder={step.kind === "number" ? t("Number") : t("Answer (optional)")}
                 data-testid="script-input"
               />
               <button class="btn btn-primary" type="button" onClick={submitDraft} data-testid="script-next">
-                Next →
+                {t("Next")} →
               </button>
               {invalid && <div class="field-error">{invalid}</div>}
             </div>
           )}
           {finished && (
             <div class="script-done" data-testid="script-done">
-              ✓ Script complete. Choose a disposition below.
+              ✓ {t("Script complete. Choose a disposition below.")}
             </div>
           )}
         </>

@@ -2,9 +2,12 @@ import { useState } from "preact/hooks";
 import { post } from "../api";
 import { fmtDuration, secondsSince, useNow } from "../clock";
 import { act, refreshOverview } from "../session";
+import { t } from "../i18n";
 import { useAppState } from "../store";
+import { TREND_WINDOW_MS, waitingTrend } from "../trend";
 import type { AgentOverview, QueueOverview } from "../types";
-import { StatusPill } from "./status";
+import { Sparkline } from "./charts";
+import { StatusPill, statusLabel } from "./status";
 
 type Filter = "all" | "available" | "on_call" | "break" | "offline";
 
@@ -16,7 +19,7 @@ export function SupervisorView() {
   const { overview, overviewAt } = useAppState();
   const [filter, setFilter] = useState<Filter>("all");
   const now = useNow();
-  if (!overview) return <div class="empty">Loading the wallboard…</div>;
+  if (!overview) return <div class="empty">{t("Loading the wallboard…")}</div>;
 
   const agents = [...overview.agents].sort((a, b) => a.name.localeCompare(b.name));
   const counts: Record<string, number> = { all: agents.length };
@@ -35,14 +38,14 @@ export function SupervisorView() {
   return (
     <div class="supervisor" data-testid="supervisor-view">
       <div class="tiles">
-        {overview.queues.length === 0 && <div class="empty">No queues yet.</div>}
+        {overview.queues.length === 0 && <div class="empty">{t("No queues yet.")}</div>}
         {overview.queues.map((q) => (
           <QueueTile key={q.id} q={q} extraS={sinceSnapshot} />
         ))}
       </div>
       <section class="panel">
         <div class="panel-head">
-          <h3>Agents</h3>
+          <h3>{t("Agents")}</h3>
           <div class="chips">
             {(["all", "available", "on_call", "break", "offline"] as Filter[]).map((f) => (
               <button
@@ -51,7 +54,7 @@ export function SupervisorView() {
                 onClick={() => setFilter(f)}
                 data-testid={"agent-filter-" + f}
               >
-                {f === "all" ? "All" : f === "on_call" ? "On call" : f === "break" ? "Break / wrap-up" : f[0].toUpperCase() + f.slice(1)}{" "}
+                {f === "all" ? t("All") : f === "break" ? t("Break / wrap-up") : statusLabel(f)}{" "}
                 <span class="chip-n">{counts[f] ?? 0}</span>
               </button>
             ))}
@@ -60,12 +63,12 @@ export function SupervisorView() {
         <table class="table" data-testid="agent-table">
           <thead>
             <tr>
-              <th>Agent</th>
-              <th>State</th>
-              <th class="num">Time in state</th>
-              <th>Contact</th>
-              <th class="num">Voice load</th>
-              <th class="actions">Set status</th>
+              <th>{t("Agent")}</th>
+              <th>{t("State")}</th>
+              <th class="num">{t("Time in state")}</th>
+              <th>{t("Contact")}</th>
+              <th class="num">{t("Voice load")}</th>
+              <th class="actions">{t("Set status")}</th>
             </tr>
           </thead>
           <tbody>
@@ -75,7 +78,7 @@ export function SupervisorView() {
             {visible.length === 0 && (
               <tr>
                 <td colSpan={6} class="muted">
-                  No agents here.
+                  {t("No agents here.")}
                 </td>
               </tr>
             )}
@@ -90,6 +93,10 @@ function QueueTile({ q, extraS }: { q: QueueOverview; extraS: number }) {
   const wait = q.waiting > 0 ? q.longest_wait_s + extraS : 0;
   const sl = q.service_level;
   const slClass = sl === null ? "" : sl >= 0.8 ? "good" : sl >= 0.6 ? "warn" : "bad";
+  // The trend is kept with the client clock (see trend.ts), so it is drawn against it too.
+  const now = Date.now();
+  const trend = waitingTrend(q.id, now);
+  const peak = Math.max(0, ...trend.map((s) => s.v));
   return (
     <section class={"panel tile" + (q.waiting > 0 && q.agents_free === 0 ? " alert" : "")} data-testid="queue-tile" data-queue-id={q.id}>
       <div class="tile-name" data-testid="queue-name">
@@ -100,30 +107,38 @@ function QueueTile({ q, extraS }: { q: QueueOverview; extraS: number }) {
           <div class="metric-v" data-testid="queue-waiting">
             {q.waiting}
           </div>
-          <div class="metric-l">waiting</div>
+          <div class="metric-l">{t("waiting")}</div>
         </div>
         <div class="metric">
           <div class={"metric-v" + (wait >= 60 ? " bad" : "")} data-testid="queue-longest-wait">
             {fmtDuration(wait)}
           </div>
-          <div class="metric-l">longest wait</div>
+          <div class="metric-l">{t("longest wait")}</div>
         </div>
         <div class="metric">
           <div class="metric-v" data-testid="queue-agents-free">
             {q.agents_free}
           </div>
-          <div class="metric-l">agents free</div>
+          <div class="metric-l">{t("agents free")}</div>
         </div>
         <div class="metric">
           <div class={"metric-v " + slClass} data-testid="queue-service-level">
             {sl === null ? "–" : `${Math.round(sl * 100)}%`}
           </div>
-          <div class="metric-l">service level</div>
+          <div class="metric-l">{t("service level")}</div>
         </div>
       </div>
-      <div class="tile-foot muted">
-        offered {q.offered} · assigned {q.assigned}
+      <div class="tile-trend">
+        <Sparkline
+          samples={trend}
+          from={now - TREND_WINDOW_MS}
+          to={now}
+          label={t("Waiting over the last 5 minutes, at most {n}", { n: peak })}
+          testid="queue-trend"
+        />
+        <span class="tile-trend-l muted">{t("waiting, 5 min")}</span>
       </div>
+      <div class="tile-foot muted">{t("offered {offered} · assigned {assigned}", { offered: q.offered, assigned: q.assigned })}</div>
     </section>
   );
 }
@@ -147,13 +162,13 @@ function AgentRow({ a, now }: { a: AgentOverview; now: number }) {
       <td class="num">{a.load_voice}</td>
       <td class="actions">
         <button class="btn btn-xs" disabled={a.status === "available"} onClick={() => void setAgentStatus(a.id, "available", null)} data-testid="agent-set-available">
-          Available
+          {t("Available")}
         </button>
         <button class="btn btn-xs" disabled={a.status === "break"} onClick={() => void setAgentStatus(a.id, "break", "Set by supervisor")} data-testid="agent-set-break">
-          Break
+          {t("Break")}
         </button>
         <button class="btn btn-xs" disabled={a.status === "offline"} onClick={() => void setAgentStatus(a.id, "offline", null)} data-testid="agent-set-offline">
-          Offline
+          {t("Offline")}
         </button>
       </td>
     </tr>

@@ -1,3 +1,4 @@
+import { t } from "../i18n";
 import type { AgentState } from "../types";
 
 // What the agent is doing, as shown to people: "on_call" is derived from a live interaction.
@@ -18,7 +19,7 @@ const LABEL: Record<string, string> = {
 };
 
 export function statusLabel(s: string): string {
-  return LABEL[s] ?? s.replace(/_/g, " ");
+  return LABEL[s] ? t(LABEL[s]) : s.replace(/_/g, " ");
 }
 
 export function statusClass(s: string): string {
