@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use store::{NewUser, SettingsTable};
 
 use crate::auth::{hash_password, random_token, sha256_hex, Caller, Role};
+use crate::body::{ApiJson, Head, SplitJson};
 use crate::error::{ApiError, ApiResult};
 use crate::script::{validate_script, ScriptDef};
 use crate::settings::{QueueSettings, UserProfile, WidgetSettings};
@@ -34,6 +35,33 @@ pub struct UserInput {
     pub password: Option<String>,
     #[serde(flatten)]
     pub profile: UserProfile,
+}
+
+/// The top-level keys of a user body; the rest is the [`UserProfile`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserHead {
+    pub login: String,
+    pub name: String,
+    pub role: String,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+impl Head for UserHead {
+    const KEYS: &'static [&'static str] = &["login", "name", "role", "password"];
+}
+
+impl UserInput {
+    fn from_parts(head: UserHead, profile: UserProfile) -> UserInput {
+        UserInput {
+            login: head.login,
+            name: head.name,
+            role: head.role,
+            password: head.password,
+            profile,
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -110,10 +138,10 @@ pub(crate) async fn list_users(
 pub(crate) async fn create_user(
     State(state): State<AppState>,
     caller: Caller,
-    Json(input): Json<UserInput>,
+    SplitJson(head, profile): SplitJson<UserHead, UserProfile>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require(Role::Admin)?;
-    let id = save_user(&state, None, input).await?;
+    let id = save_user(&state, None, UserInput::from_parts(head, profile)).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
@@ -122,10 +150,10 @@ pub(crate) async fn update_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<UserInput>,
+    SplitJson(head, profile): SplitJson<UserHead, UserProfile>,
 ) -> ApiResult<Json<Value>> {
     caller.require(Role::Admin)?;
-    save_user(&state, Some(id), input).await?;
+    save_user(&state, Some(id), UserInput::from_parts(head, profile)).await?;
     Ok(Json(json!({ "id": id })))
 }
 
@@ -152,7 +180,7 @@ pub(crate) async fn list_departments(
 pub(crate) async fn create_department(
     State(state): State<AppState>,
     caller: Caller,
-    Json(input): Json<NameInput>,
+    ApiJson(input): ApiJson<NameInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require(Role::Admin)?;
     name_field("name", &input.name)?;
@@ -165,7 +193,7 @@ pub(crate) async fn update_department(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<NameInput>,
+    ApiJson(input): ApiJson<NameInput>,
 ) -> ApiResult<Json<Value>> {
     caller.require(Role::Admin)?;
     name_field("name", &input.name)?;
@@ -173,8 +201,20 @@ pub(crate) async fn update_department(
     Ok(Json(json!({ "id": id })))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+/// The top-level key of a queue or a script body besides its settings.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct NameHead {
+    pub name: String,
+}
+
+impl Head for NameHead {
+    const KEYS: &'static [&'static str] = &["name"];
+}
+
+/// The queue body as documented; handlers parse it as [`NameHead`] + [`QueueSettings`].
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Exists for the OpenAPI schema.
 pub struct QueueInput {
     pub name: String,
     #[serde(flatten)]
@@ -243,10 +283,10 @@ pub(crate) async fn list_queues(
 pub(crate) async fn create_queue(
     State(state): State<AppState>,
     caller: Caller,
-    Json(input): Json<QueueInput>,
+    SplitJson(head, settings): SplitJson<NameHead, QueueSettings>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require(Role::Admin)?;
-    let id = save_queue(&state, None, &input.name, &input.settings).await?;
+    let id = save_queue(&state, None, &head.name, &settings).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
@@ -255,10 +295,10 @@ pub(crate) async fn update_queue(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<QueueInput>,
+    SplitJson(head, settings): SplitJson<NameHead, QueueSettings>,
 ) -> ApiResult<Json<Value>> {
     caller.require(Role::Admin)?;
-    save_queue(&state, Some(id), &input.name, &input.settings).await?;
+    save_queue(&state, Some(id), &head.name, &settings).await?;
     Ok(Json(json!({ "id": id })))
 }
 
@@ -296,7 +336,7 @@ pub async fn save_script(state: &AppState, id: Option<i64>, input: &ScriptInput)
 pub(crate) async fn create_script(
     State(state): State<AppState>,
     caller: Caller,
-    Json(input): Json<ScriptInput>,
+    ApiJson(input): ApiJson<ScriptInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require(Role::Admin)?;
     let id = save_script(&state, None, &input).await?;
@@ -308,11 +348,31 @@ pub(crate) async fn update_script(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<ScriptInput>,
+    ApiJson(input): ApiJson<ScriptInput>,
 ) -> ApiResult<Json<Value>> {
     caller.require(Role::Admin)?;
     save_script(&state, Some(id), &input).await?;
     Ok(Json(json!({ "id": id })))
+}
+
+/// The top-level keys of a widget body; the rest is the [`WidgetSettings`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WidgetHead {
+    pub name: String,
+    pub queue_id: i64,
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+impl Head for WidgetHead {
+    const KEYS: &'static [&'static str] = &["name", "queue_id", "key"];
+}
+
+impl WidgetInput {
+    fn from_parts(head: WidgetHead, settings: WidgetSettings) -> WidgetInput {
+        WidgetInput { name: head.name, queue_id: head.queue_id, key: head.key, settings }
+    }
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -382,10 +442,10 @@ pub async fn create_widget_row(state: &AppState, input: &WidgetInput) -> ApiResu
 pub(crate) async fn create_widget(
     State(state): State<AppState>,
     caller: Caller,
-    Json(input): Json<WidgetInput>,
+    SplitJson(head, settings): SplitJson<WidgetHead, WidgetSettings>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require(Role::Admin)?;
-    let (id, key) = create_widget_row(&state, &input).await?;
+    let (id, key) = create_widget_row(&state, &WidgetInput::from_parts(head, settings)).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "key": key }))))
 }
 
@@ -394,9 +454,10 @@ pub(crate) async fn update_widget(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(input): Json<WidgetInput>,
+    SplitJson(head, settings): SplitJson<WidgetHead, WidgetSettings>,
 ) -> ApiResult<Json<Value>> {
     caller.require(Role::Admin)?;
+    let input = WidgetInput::from_parts(head, settings);
     let body = check_widget(&state, &input).await?;
     state.store.update_widget(id, &input.name, input.queue_id, &body).await?;
     Ok(Json(json!({ "id": id })))
@@ -413,7 +474,7 @@ pub struct TokenInput {
 pub(crate) async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
-    Json(input): Json<TokenInput>,
+    ApiJson(input): ApiJson<TokenInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require(Role::Admin)?;
     name_field("name", &input.name)?;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{Caller, Role};
+use crate::body::ApiJson;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::views::{self, AgentStateDto, Card, HistoryItem};
@@ -51,7 +52,7 @@ pub(crate) async fn state_of(
 pub(crate) async fn set_status(
     State(state): State<AppState>,
     caller: Caller,
-    Json(req): Json<StatusRequest>,
+    ApiJson(req): ApiJson<StatusRequest>,
 ) -> ApiResult<Json<AgentStateDto>> {
     caller.require(Role::Agent)?;
     let agent = caller.agent_id()?;
@@ -113,7 +114,7 @@ pub(crate) async fn wrap_up(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(req): Json<WrapUpRequest>,
+    ApiJson(req): ApiJson<WrapUpRequest>,
 ) -> ApiResult<Json<Value>> {
     caller.require(Role::Agent)?;
     let agent = caller.agent_id()?;

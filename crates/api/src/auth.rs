@@ -17,6 +17,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::body::ApiJson;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::inc;
 use crate::state::AppState;
@@ -206,7 +207,7 @@ fn set_cookie(response: &mut Response, value: String) {
     responses((status = 200, body = SessionResponse), (status = 401, description = "wrong login or password")))]
 pub(crate) async fn login(
     State(state): State<AppState>,
-    Json(req): Json<LoginRequest>,
+    ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     if req.login.len() > 100 || req.password.len() > 200 {
         return Err(ApiError::field("login", "too long"));

@@ -8,6 +8,7 @@ mod admin;
 mod agent;
 pub mod assets;
 mod auth;
+mod body;
 mod error;
 mod handle;
 mod metrics;

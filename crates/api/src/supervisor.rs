@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::agent::{requested_state, StatusRequest};
 use crate::auth::{Caller, Role};
+use crate::body::ApiJson;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::views::{self, Overview};
@@ -27,7 +28,7 @@ pub(crate) async fn set_agent_status(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<u64>,
-    Json(req): Json<StatusRequest>,
+    ApiJson(req): ApiJson<StatusRequest>,
 ) -> ApiResult<Json<Value>> {
     caller.require(Role::Supervisor)?;
     let status = requested_state(&req)?;

@@ -302,6 +302,13 @@ async fn roles_are_enforced_at_every_boundary() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "strategy");
     let r = admin
+        .post("/api/v1/admin/queues", json!({"name": "Q3", "callback": {"colour": "blue"}}))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "callback.colour");
+    let r = admin.post("/api/v1/admin/queues", json!({"name": "Q4", "priority": "high"})).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "priority");
+    let r = admin
         .post("/api/v1/admin/scripts", json!({"name": "S", "definition": {"start": "a", "steps": [{"id": "a", "kind": "text", "prompt": "x", "next": "zz"}]}}))
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
