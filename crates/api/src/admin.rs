@@ -25,7 +25,7 @@ fn name_field(field: &str, v: &str) -> ApiResult<()> {
     Ok(())
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserInput {
     pub login: String,
@@ -213,13 +213,7 @@ impl Head for NameHead {
 }
 
 /// The queue body as documented; handlers parse it as [`NameHead`] + [`QueueSettings`].
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)] // Exists for the OpenAPI schema.
-pub struct QueueInput {
-    pub name: String,
-    #[serde(flatten)]
-    pub settings: QueueSettings,
-}
+pub struct QueueInput;
 
 /// Stores a queue and hands it to the engine. Used by the admin API and the demo seeder.
 pub async fn save_queue(
@@ -375,7 +369,7 @@ impl WidgetInput {
     }
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WidgetInput {
     pub name: String,
@@ -528,4 +522,56 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/admin/widgets/{id}", put(update_widget))
         .route("/api/v1/admin/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/admin/tokens/{id}", delete(revoke_token))
+}
+
+mod schemas {
+    //! OpenAPI schemas of the bodies parsed as head keys plus settings.
+
+    use utoipa::openapi::schema::{Schema, Type};
+    use utoipa::openapi::RefOr;
+    use utoipa::{PartialSchema, ToSchema};
+
+    use super::{QueueInput, UserInput, WidgetInput};
+    use crate::openapi::merged_schema;
+    use crate::settings::{QueueSettings, UserProfile, WidgetSettings};
+
+    impl PartialSchema for UserInput {
+        fn schema() -> RefOr<Schema> {
+            let head = [
+                ("login", Type::String, true),
+                ("name", Type::String, true),
+                ("role", Type::String, true),
+                ("password", Type::String, false),
+            ];
+            merged_schema(UserProfile::schema(), &head, "A user: login, name, role (agent, supervisor or admin), password (required on create) and the routing profile.")
+        }
+    }
+    impl ToSchema for UserInput {}
+
+    impl PartialSchema for QueueInput {
+        fn schema() -> RefOr<Schema> {
+            merged_schema(
+                QueueSettings::schema(),
+                &[("name", Type::String, true)],
+                "A queue: its name and settings.",
+            )
+        }
+    }
+    impl ToSchema for QueueInput {}
+
+    impl PartialSchema for WidgetInput {
+        fn schema() -> RefOr<Schema> {
+            let head = [
+                ("name", Type::String, true),
+                ("queue_id", Type::Integer, true),
+                ("key", Type::String, false),
+            ];
+            merged_schema(
+                WidgetSettings::schema(),
+                &head,
+                "A widget: name, queue, optional key, and its public settings.",
+            )
+        }
+    }
+    impl ToSchema for WidgetInput {}
 }

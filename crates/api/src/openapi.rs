@@ -2,12 +2,16 @@
 
 use axum::routing::get;
 use axum::{Json, Router};
-use utoipa::OpenApi;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::{Content, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
 
 use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&CommonErrors),
     info(
         title = "Switchboard API",
         description = "Contact center REST API. See docs/api.md for the overview."
@@ -74,9 +78,85 @@ use crate::state::AppState;
         crate::admin::WidgetInput,
         crate::admin::TokenInput,
         crate::stats::StatsRow,
+        ErrorBody,
+        ErrorDetail,
     ))
 )]
 pub struct ApiDoc;
+
+/// The error body every failing request gets (see `error.rs`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Exists for the OpenAPI schema.
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    code: String,
+    message: String,
+    /// The input field at fault, when there is one.
+    field: Option<String>,
+}
+
+/// Adds the error statuses any operation may answer with, unless it documents them itself.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let statuses = [
+            ("400", "the body is not JSON, or a request cannot be read"),
+            ("401", "not signed in, or an unknown token"),
+            ("403", "the caller's role does not allow it, or a missing X-CSRF-Token"),
+            ("404", "no such resource"),
+            ("409", "conflicts with the current state"),
+            ("422", "a field is invalid; error.field names it"),
+            ("429", "rate limited; see Retry-After"),
+            ("503", "the engine is busy or a queue is full"),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            let operations =
+                [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.options];
+            for op in operations.into_iter().flatten() {
+                for (code, text) in statuses {
+                    op.responses.responses.entry(code.to_string()).or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(text)
+                            .content(
+                                "application/json",
+                                Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+                            )
+                            .build()
+                            .into()
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The schema of a body made of head keys plus flattened settings, as one object. Deriving it
+/// with `#[serde(flatten)]` gives `allOf` with a closed settings object, which no body can
+/// satisfy; this merges the head's properties into the settings' object instead.
+pub(crate) fn merged_schema(
+    settings: RefOr<Schema>,
+    head: &[(&str, Type, bool)],
+    description: &str,
+) -> RefOr<Schema> {
+    let RefOr::T(Schema::Object(mut object)) = settings else {
+        return settings;
+    };
+    for (name, ty, required) in head {
+        let property = ObjectBuilder::new().schema_type(SchemaType::Type(ty.clone())).build();
+        object.properties.insert(name.to_string(), RefOr::T(Schema::Object(property)));
+        if *required {
+            object.required.push(name.to_string());
+        }
+    }
+    object.description = Some(description.to_string());
+    RefOr::T(Schema::Object(object))
+}
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))

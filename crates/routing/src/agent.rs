@@ -5,7 +5,7 @@ use domain::{AgentId, Channel, DepartmentId, OfferId, QueueId, Timestamp};
 
 use crate::limits::BREAK_REASON_BYTES_MAX;
 use crate::queue::FreeKey;
-use crate::signature::{level_sum, satisfies, Req};
+use crate::signature::{level_sum, satisfies, skill_mask, Req};
 use crate::timers::Timer;
 use crate::validate;
 use crate::{
@@ -17,6 +17,8 @@ pub(crate) struct Agent {
     pub(crate) id: AgentId,
     /// Sorted by skill id.
     pub(crate) skills: Vec<Req>,
+    /// `skill_mask` of `skills`.
+    pub(crate) skill_mask: u64,
     /// Sorted, no duplicates.
     pub(crate) departments: Vec<DepartmentId>,
     /// Queues served, sorted by id, no duplicates, all known; with this agent's entry in each
@@ -63,6 +65,11 @@ impl Agent {
         satisfies(&self.skills, needed)
     }
 
+    /// `satisfies`, with the requirements' `skill_mask` checked first.
+    pub(crate) fn satisfies_masked(&self, needed: &[Req], needed_mask: u64) -> bool {
+        needed_mask & !self.skill_mask == 0 && satisfies(&self.skills, needed)
+    }
+
     pub(crate) fn free_key(&self, queue: &QueueConfig) -> FreeKey {
         let rank = match queue.strategy {
             Strategy::LongestIdle => 0,
@@ -105,6 +112,7 @@ impl Router {
                 let agent = Agent {
                     id,
                     skills: Vec::new(),
+                    skill_mask: 0,
                     departments: Vec::new(),
                     served: Vec::new(),
                     capacity: [0; Channel::COUNT],
@@ -134,6 +142,7 @@ impl Router {
         }
         let served = profile.queues.iter().map(|&queue| Served { queue, free_key: None });
         agent.served = served.collect();
+        agent.skill_mask = skill_mask(&profile.skills);
         agent.skills = profile.skills;
         agent.departments = profile.departments;
         agent.capacity = profile.capacity;

@@ -6,7 +6,7 @@
 use domain::{AgentId, Channel, QueueId};
 
 use crate::id_hash::IdMap;
-use crate::signature::SigId;
+use crate::signature::{skill_mask, SigId};
 use crate::timers::Timer;
 use crate::{AgentStatus, Router, TaskState};
 
@@ -36,7 +36,7 @@ impl Router {
                     count.waiting += 1;
                     let partition = queue.partition(task.sig).expect("waiting task's partition");
                     let entry = task.entry(queue.config.aging_ms_per_level);
-                    assert!(partition.tasks.contains(&entry), "{id:?} not in its queue");
+                    assert!(partition.contains(&entry), "{id:?} not in its queue");
                     let stage = queue.stages.get(usize::from(task.stage)).expect("stage exists");
                     assert!(stage.contains(&(task.entered_at, task.seq, id)), "{id:?} not staged");
                 }
@@ -64,6 +64,7 @@ impl Router {
         let mut memberships = 0;
         for (&id, agent) in &self.agents {
             assert_eq!(agent.id, id);
+            assert_eq!(agent.skill_mask, skill_mask(&agent.skills), "skill mask of {id:?}");
             assert!(!agent.pending || self.has_pending_work(), "{id:?} left pending");
             assert!(!agent.touched || self.has_pending_work(), "{id:?} left touched");
             let recount = load.get(&id).copied().unwrap_or_default();
@@ -110,8 +111,9 @@ impl Router {
             assert_eq!(queue.waiting(), count.waiting, "waiting count of {qid:?}");
             assert_eq!(queue.offered, count.offered, "offered count of {qid:?}");
             assert_eq!(queue.assigned, count.assigned, "assigned count of {qid:?}");
-            let in_partitions: usize = queue.partitions.iter().map(|p| p.tasks.len()).sum();
+            let in_partitions: usize = queue.partitions.iter().map(|p| p.len()).sum();
             assert_eq!(in_partitions, count.waiting, "partitions of {qid:?}");
+            queue.stages.iter().for_each(|s| s.check());
             let staged: usize = queue.stages.iter().map(|s| s.len()).sum();
             assert_eq!(staged, count.waiting, "stages of {qid:?}");
             let rules = &queue.config.overflow;
@@ -126,8 +128,12 @@ impl Router {
                 }
             }
             for (i, partition) in queue.partitions.iter().enumerate() {
-                assert!(!partition.tasks.is_empty(), "empty partition kept in {qid:?}");
-                assert_eq!(partition.tasks.first(), Some(&partition.head), "stale head");
+                partition.check();
+                let reqs = self.sigs.reqs(partition.sig);
+                assert_eq!(partition.sig_mask, skill_mask(reqs), "skill mask of a partition");
+                assert!(partition.len() > 0, "empty partition kept in {qid:?}");
+                let first = partition.first(queue.config.aging_ms_per_level);
+                assert_eq!(first, Some(partition.head), "stale head");
                 if i > 0 {
                     assert!(queue.partitions[i - 1].head < partition.head, "partitions unsorted");
                 }

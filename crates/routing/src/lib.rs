@@ -27,8 +27,9 @@
 //! - `router`: the state and the pending-work plumbing shared by every input.
 //! - `task`: enqueue, cancel, release; a task entering and leaving its queue's order.
 //!   `task_table` stores tasks densely.
-//! - `queue`: per-queue partitions of waiting tasks by requirement `signature`, each ordered by
-//!   the static key from `aging`; the index of free agents in strategy order.
+//! - `queue`: per-queue `partition`s of waiting tasks by requirement `signature`, each ordered by
+//!   the static key from `aging`; overflow stages; the index of free agents in strategy order.
+//!   `sorted_deque` is their ordered set for keys that mostly arrive in order.
 //! - `agent`: profiles, status, load, and the agents' entries in the free indexes.
 //! - `offer`: offering, accepting, rejecting, revoking; missed-offer counting.
 //! - `matching`: restores "no waiting task has a free eligible agent" after each input.
@@ -47,9 +48,11 @@ pub mod limits;
 mod matching;
 mod offer;
 mod overflow;
+mod partition;
 mod queue;
 mod router;
 mod signature;
+mod sorted_deque;
 mod task;
 mod task_table;
 mod timers;

@@ -105,7 +105,7 @@ impl Router {
             let pending = keys.partition_point(|k| *k <= (queue, sig))
                 - keys.partition_point(|k| *k < (queue, sig));
             let queue = self.queues.get(&queue).expect("queues are never removed");
-            queue.partition(sig).is_none_or(|p| p.tasks.len() <= pending)
+            queue.partition(sig).is_none_or(|p| p.len() <= pending)
         });
         self.scratch_keys = keys;
     }
@@ -145,7 +145,7 @@ impl Router {
             return None;
         }
         let queue = self.queues.get(&task.queue).expect("queues are never removed");
-        let needed = self.sigs.reqs(task.sig);
+        let (needed, needed_mask) = (self.sigs.reqs(task.sig), self.sigs.mask(task.sig));
         let qualified = queue.free.range(..FreeKey::FIRST_UNQUALIFIED);
         let mut candidates: Box<dyn Iterator<Item = &FreeKey>> = if needed.is_empty() {
             let unqualified = queue.free.range(FreeKey::FIRST_UNQUALIFIED..);
@@ -157,7 +157,7 @@ impl Router {
         for key in &mut candidates {
             let agent = self.agents.get(&key.agent).expect("indexed agents exist");
             assert!(agent.free_for(&queue.config), "free index lists busy {:?}", key.agent);
-            if !agent.satisfies(needed) {
+            if !agent.satisfies_masked(needed, needed_mask) {
                 continue;
             }
             if !task.missed_by(key.agent) {
@@ -182,7 +182,9 @@ impl Router {
                 continue;
             }
             // Partitions are sorted by head: the first one the agent qualifies for is the best.
-            let head = queue.partitions.iter().find(|p| agent.satisfies(self.sigs.reqs(p.sig)));
+            let mut partitions = queue.partitions.iter();
+            let head =
+                partitions.find(|p| agent.satisfies_masked(self.sigs.reqs(p.sig), p.sig_mask));
             let Some(head) = head.map(|p| &p.head) else { continue };
             let aging = queue.config.aging_ms_per_level;
             let prec = Precedence::at(now, head.priority, head.entered_at, aging, head.seq);

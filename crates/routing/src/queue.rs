@@ -1,36 +1,18 @@
-//! A queue's state: waiting tasks partitioned by requirement signature, each partition ordered
-//! by the static aging key, and again by overflow stage, each stage ordered by entry time; the
-//! index of free member agents in strategy order; counters.
+//! A queue's state: waiting tasks partitioned by requirement signature (see `partition`), and
+//! again by overflow stage, each stage ordered by entry time; the index of free member agents in
+//! strategy order; counters.
 
 use std::collections::BTreeSet;
 
 use domain::limits::QUEUES_MAX;
 use domain::{AgentId, TaskId, Timestamp};
 
+use crate::partition::{Partition, WaitEntry};
 use crate::signature::SigId;
+use crate::sorted_deque::SortedDeque;
 use crate::timers::{Timer, Timers};
 use crate::validate;
 use crate::{QueueConfig, Router, RoutingError};
-
-/// Position of a waiting task in its partition: larger aging key first (so the negated key
-/// ascends), then older, then earlier enqueued. `seq` is unique, so the order is total.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct WaitEntry {
-    pub(crate) neg_key: i128,
-    pub(crate) entered_at: Timestamp,
-    pub(crate) seq: u64,
-    pub(crate) task: TaskId,
-    /// Carried so that heads of different queues compare without a task lookup.
-    pub(crate) priority: i32,
-}
-
-/// Waiting tasks of one queue that share one requirement signature. Never empty.
-pub(crate) struct Partition {
-    pub(crate) sig: SigId,
-    /// Copy of the first entry: a freed agent reads heads without walking the tree.
-    pub(crate) head: WaitEntry,
-    pub(crate) tasks: BTreeSet<WaitEntry>,
-}
 
 /// Position of a free agent in a queue's index. Agents that meet the queue's own skills come
 /// first (only they can take a task that is not relaxed), each part in the strategy's order:
@@ -70,7 +52,7 @@ pub(crate) struct QueueState {
     /// Waiting tasks by overflow stage (the index of their next rule; the last stage holds
     /// tasks with no rule left), each by entry time. Stage `i` comes due in entry order, so one
     /// timer per stage (its first task's due time) replaces one timer per task.
-    pub(crate) stages: Vec<BTreeSet<StageEntry>>,
+    pub(crate) stages: Vec<SortedDeque<StageEntry>>,
     /// Due time of the armed timer of each stage that has a rule.
     pub(crate) stage_due: Vec<Option<Timestamp>>,
     pub(crate) waiting: usize,
@@ -89,7 +71,7 @@ impl QueueState {
             config,
             generation,
             partitions: Vec::new(),
-            stages: (0..=rules).map(|_| BTreeSet::new()).collect(),
+            stages: (0..=rules).map(|_| SortedDeque::default()).collect(),
             stage_due: vec![None; rules],
             waiting: 0,
             free: BTreeSet::new(),
@@ -113,7 +95,7 @@ impl QueueState {
 
     pub(crate) fn insert_waiting(
         &mut self,
-        sig: SigId,
+        (sig, sig_mask): (SigId, u64),
         entry: WaitEntry,
         stage: usize,
         timers: &mut Timers,
@@ -121,15 +103,12 @@ impl QueueState {
         match self.partitions.iter().position(|p| p.sig == sig) {
             Some(at) => {
                 let p = &mut self.partitions[at];
-                assert!(p.tasks.insert(entry), "task {:?} queued twice", entry.task);
-                if entry < p.head {
-                    p.head = entry;
+                if p.insert(entry) {
                     self.reposition(at);
                 }
             }
             None => {
-                let tasks = BTreeSet::from([entry]);
-                self.partitions.push(Partition { sig, head: entry, tasks });
+                self.partitions.push(Partition::new(sig, sig_mask, entry));
                 self.reposition(self.partitions.len() - 1);
             }
         }
@@ -150,17 +129,13 @@ impl QueueState {
     ) {
         let at = self.partitions.iter().position(|p| p.sig == sig);
         let at = at.unwrap_or_else(|| panic!("partition of waiting task {:?}", entry.task));
+        let aging = self.config.aging_ms_per_level;
         let partition = &mut self.partitions[at];
-        assert!(partition.tasks.remove(entry), "task {:?} not waiting", entry.task);
-        match partition.tasks.first() {
-            Some(first) if *first != partition.head => {
-                partition.head = *first;
-                self.reposition(at);
-            }
-            Some(_) => {}
-            None => {
-                self.partitions.remove(at);
-            }
+        let head_changed = partition.remove(entry, aging);
+        if partition.len() == 0 {
+            self.partitions.remove(at);
+        } else if head_changed {
+            self.reposition(at);
         }
         let staged = (entry.entered_at, entry.seq, entry.task);
         let was_first = self.stages[stage].first() == Some(&staged);
@@ -243,7 +218,7 @@ impl Router {
         let rules = config.overflow.len();
         state.config = config;
         state.generation = generation;
-        state.stages = (0..=rules).map(|_| BTreeSet::new()).collect();
+        state.stages = (0..=rules).map(|_| SortedDeque::default()).collect();
         state.stage_due = vec![None; rules];
         for agent in members {
             // Rank, channel or department may have changed; sync recomputes the entries.

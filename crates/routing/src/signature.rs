@@ -23,6 +23,7 @@ impl SigId {
 
 struct Entry {
     reqs: Box<[Req]>,
+    mask: u64,
     /// Tasks holding this signature (plus one for [`SigId::NONE`], which stays forever).
     refs: u64,
 }
@@ -39,7 +40,8 @@ impl Signatures {
     pub(crate) fn new() -> Signatures {
         let mut ids = IdMap::default();
         ids.insert(Box::default(), SigId::NONE);
-        Signatures { ids, entries: vec![Entry { reqs: Box::default(), refs: 1 }], free: Vec::new() }
+        let none = Entry { reqs: Box::default(), mask: 0, refs: 1 };
+        Signatures { ids, entries: vec![none], free: Vec::new() }
     }
 
     pub(crate) fn find(&self, reqs: &[Req]) -> Option<SigId> {
@@ -52,15 +54,16 @@ impl Signatures {
             return id;
         }
         let boxed: Box<[Req]> = reqs.into();
+        let entry = Entry { reqs: boxed.clone(), mask: skill_mask(reqs), refs: 1 };
         let id = match self.free.pop() {
             Some(id) => {
-                self.entries[id.index()] = Entry { reqs: boxed.clone(), refs: 1 };
+                self.entries[id.index()] = entry;
                 id
             }
             None => {
                 // Live signatures are bounded by live tasks (TASKS_MAX), far below u32::MAX.
                 let id = SigId(u32::try_from(self.entries.len()).expect("signatures fit u32"));
-                self.entries.push(Entry { reqs: boxed.clone(), refs: 1 });
+                self.entries.push(entry);
                 id
             }
         };
@@ -81,6 +84,10 @@ impl Signatures {
 
     pub(crate) fn reqs(&self, id: SigId) -> &[Req] {
         &self.entries[id.index()].reqs
+    }
+
+    pub(crate) fn mask(&self, id: SigId) -> u64 {
+        self.entries[id.index()].mask
     }
 
     /// (id, references) of every live signature, for the invariant recount.
@@ -112,6 +119,12 @@ pub(crate) fn merge_requirements(out: &mut Vec<Req>, a: &[Req], b: &[Req]) {
     }
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
+}
+
+/// Skills folded into 64 bits (id modulo 64). A requirement whose bit an agent's mask lacks is
+/// certainly unmet, so a freed agent skips most partitions it cannot serve without a walk.
+pub(crate) fn skill_mask(list: &[Req]) -> u64 {
+    list.iter().fold(0, |mask, (skill, _)| mask | 1 << (skill.0 % 64))
 }
 
 /// Whether sorted `held` skills meet every sorted requirement in `needed`.

@@ -3,9 +3,8 @@
 use domain::limits::TASKS_MAX;
 use domain::{AgentId, Channel, QueueId, TaskId, Timestamp};
 
-use crate::aging::order_key;
 use crate::limits::{MISSED_AGENTS_PER_TASK_MAX, SIGNATURES_PER_QUEUE_MAX};
-use crate::queue::WaitEntry;
+use crate::partition::WaitEntry;
 use crate::signature::{merge_requirements, Req, SigId};
 use crate::timers::Timer;
 use crate::validate;
@@ -68,13 +67,7 @@ impl Task {
     /// Its place in the queue order; `aging_ms_per_level` is its queue's, which does not change
     /// while the task waits (a queue upsert takes waiting tasks out first).
     pub(crate) fn entry(&self, aging_ms_per_level: u64) -> WaitEntry {
-        WaitEntry {
-            neg_key: -order_key(self.priority, self.entered_at, aging_ms_per_level),
-            entered_at: self.entered_at,
-            seq: self.seq,
-            task: self.id,
-            priority: self.priority,
-        }
+        WaitEntry::new(self.priority, (self.entered_at, self.seq, self.id), aging_ms_per_level)
     }
 
     pub(crate) fn missed_by(&self, agent: AgentId) -> bool {
@@ -106,7 +99,7 @@ impl Router {
         }
         merge_requirements(&mut self.scratch_reqs, &queue.config.skills, &own_skills);
         let known = self.sigs.find(&self.scratch_reqs);
-        let partition_len = known.and_then(|sig| queue.partition(sig)).map(|p| p.tasks.len());
+        let partition_len = known.and_then(|sig| queue.partition(sig)).map(|p| p.len());
         if partition_len.is_none() && queue.partitions.len() >= SIGNATURES_PER_QUEUE_MAX {
             return Err(RoutingError::TooMany("skill combinations waiting in one queue"));
         }
@@ -257,7 +250,8 @@ impl Router {
         assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are queued");
         let queue = self.queues.get_mut(&task.queue).expect("queues are never removed");
         let entry = task.entry(queue.config.aging_ms_per_level);
-        queue.insert_waiting(task.sig, entry, usize::from(task.stage), &mut self.timers);
+        let sig = (task.sig, self.sigs.mask(task.sig));
+        queue.insert_waiting(sig, entry, usize::from(task.stage), &mut self.timers);
     }
 
     /// Takes a waiting task out of its queue's order and overflow stage.
