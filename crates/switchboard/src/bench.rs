@@ -92,14 +92,14 @@ pub async fn intake(database: &str, requests: usize, concurrency: usize) -> anyh
 
 /// Time from sending a callback request to the customer's leg being dialed, with a free agent.
 /// Measured from the request's start to the committed `customer_dialed` event.
-pub async fn dial_latency(samples: usize) -> anyhow::Result<Value> {
-    let config = bench_config();
-    let demo = start_demo(
-        config,
-        "127.0.0.1:0",
-        json!({ "wrap_up_s": 0, "callback": { "order": "customer_first" } }),
-    )
-    .await?;
+/// With `agent_first`, the agent's (simulated, instantly answering) phone is connected first.
+pub async fn dial_latency(samples: usize, order: &str) -> anyhow::Result<Value> {
+    anyhow::ensure!(
+        order == "agent_first" || order == "customer_first",
+        "--order: agent_first or customer_first"
+    );
+    let overrides = json!({ "wrap_up_s": 0, "callback": { "order": order } });
+    let demo = start_demo(bench_config(), "127.0.0.1:0", overrides).await?;
     let base = demo.server.base_url();
     let origin = demo.shop_url.trim_end_matches('/').to_string();
     let store = demo.server.state.store.clone();
@@ -152,7 +152,7 @@ pub async fn dial_latency(samples: usize) -> anyhow::Result<Value> {
     latencies.sort_by(f64::total_cmp);
     demo.server.stop().await?;
     Ok(json!({
-        "bench": "dial_latency", "samples": samples, "order": "customer_first",
+        "bench": "dial_latency", "samples": samples, "order": order,
         "latency_ms_p50": percentile(&latencies, 0.5), "latency_ms_p99": percentile(&latencies, 0.99),
         "latency_ms_max": latencies.last().copied().unwrap_or(0.0),
         "note": "request sent -> customer_dialed event committed (ms clock resolution)",

@@ -56,6 +56,9 @@ enum Bench {
     DialLatency {
         #[arg(long, default_value_t = 300)]
         samples: usize,
+        /// agent_first or customer_first.
+        #[arg(long, default_value = "customer_first")]
+        order: String,
     },
     /// Resident memory of an idle server.
     IdleRss {
@@ -106,7 +109,9 @@ async fn main() -> anyhow::Result<()> {
                 Bench::Intake { db, requests, concurrency } => {
                     switchboard::bench::intake(&db, requests, concurrency.max(1)).await?
                 }
-                Bench::DialLatency { samples } => switchboard::bench::dial_latency(samples).await?,
+                Bench::DialLatency { samples, order } => {
+                    switchboard::bench::dial_latency(samples, &order).await?
+                }
                 Bench::IdleRss { settle_s } => switchboard::bench::idle_rss(settle_s).await?,
             };
             println!("{report}");
