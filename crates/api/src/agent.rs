@@ -61,16 +61,25 @@ pub(crate) async fn set_status(
     Ok(Json(views::agent_state(&state, agent).await?))
 }
 
+/// Feeds the engine an input on behalf of the calling agent.
+async fn agent_input(
+    state: &AppState,
+    caller: &Caller,
+    input: impl FnOnce(AgentId) -> Input,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Agent)?;
+    let agent = AgentId(caller.agent_id()? as u64);
+    state.engine.input(input(agent)).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
 #[utoipa::path(post, path = "/api/v1/agent/offers/{id}/accept", tag = "agent", params(("id" = u64, Path, description = "offer id")), responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the agent role, or a missing X-CSRF-Token on a cookie write")))]
 pub(crate) async fn accept(
     State(state): State<AppState>,
     caller: Caller,
     Path(offer): Path<u64>,
 ) -> ApiResult<Json<Value>> {
-    caller.require(Role::Agent)?;
-    let agent = AgentId(caller.agent_id()? as u64);
-    state.engine.input(Input::AcceptOffer { agent, offer: OfferId(offer) }).await?;
-    Ok(Json(json!({ "ok": true })))
+    agent_input(&state, &caller, |agent| Input::AcceptOffer { agent, offer: OfferId(offer) }).await
 }
 
 #[utoipa::path(post, path = "/api/v1/agent/offers/{id}/reject", tag = "agent", params(("id" = u64, Path, description = "offer id")), responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the agent role, or a missing X-CSRF-Token on a cookie write")))]
@@ -79,10 +88,7 @@ pub(crate) async fn reject(
     caller: Caller,
     Path(offer): Path<u64>,
 ) -> ApiResult<Json<Value>> {
-    caller.require(Role::Agent)?;
-    let agent = AgentId(caller.agent_id()? as u64);
-    state.engine.input(Input::RejectOffer { agent, offer: OfferId(offer) }).await?;
-    Ok(Json(json!({ "ok": true })))
+    agent_input(&state, &caller, |agent| Input::RejectOffer { agent, offer: OfferId(offer) }).await
 }
 
 #[utoipa::path(post, path = "/api/v1/interactions/{id}/hangup", tag = "agent", params(("id" = u64, Path, description = "interaction id")), responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the agent role, or a missing X-CSRF-Token on a cookie write")))]
@@ -91,10 +97,8 @@ pub(crate) async fn hangup(
     caller: Caller,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<Value>> {
-    caller.require(Role::Agent)?;
-    let agent = AgentId(caller.agent_id()? as u64);
-    state.engine.input(Input::Hangup { agent, interaction: InteractionId(id) }).await?;
-    Ok(Json(json!({ "ok": true })))
+    agent_input(&state, &caller, |agent| Input::Hangup { agent, interaction: InteractionId(id) })
+        .await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -4,6 +4,15 @@ use sqlx::Row;
 
 use crate::{conflict, Result, SessionRow, Store, TokenRow};
 
+fn token(r: &sqlx::any::AnyRow) -> Result<TokenRow> {
+    Ok(TokenRow {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        role: r.try_get("role")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
 impl Store {
     pub async fn create_session(
         &self,
@@ -74,31 +83,14 @@ impl Store {
                 .bind(token_hash)
                 .fetch_optional(self.pool())
                 .await?;
-        row.map(|r| {
-            Ok(TokenRow {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                role: r.try_get("role")?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(token).transpose()
     }
 
     pub async fn list_tokens(&self) -> Result<Vec<TokenRow>> {
         let rows = sqlx::query("SELECT id, name, role, created_at FROM api_tokens ORDER BY id")
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TokenRow {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    role: r.try_get("role")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(token).collect()
     }
 
     /// Revokes a token; the next request with it is unauthenticated.
