@@ -207,8 +207,10 @@ fn set_cookie(response: &mut Response, value: String) {
     responses((status = 200, body = SessionResponse), (status = 401, description = "wrong login or password")))]
 pub(crate) async fn login(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
+    state.limits.check_login(&ip)?;
     if req.login.len() > 100 || req.password.len() > 200 {
         return Err(ApiError::field("login", "too long"));
     }

@@ -14,11 +14,14 @@ pub struct RateLimitConfig {
     pub callbacks_per_ip_per_minute: u32,
     pub callbacks_per_phone_per_hour: u32,
 }
+/// Login attempts per client IP per minute.
+pub const LOGINS_PER_IP_PER_MINUTE: u32 = 30;
 /// Keys tracked before old ones are purged.
 const KEYS_MAX: usize = 100_000;
 
 #[derive(Clone)]
 pub(crate) struct RateLimits {
+    logins_per_ip: Arc<DefaultKeyedRateLimiter<String>>,
     per_ip: Arc<DefaultKeyedRateLimiter<String>>,
     per_phone: Arc<DefaultKeyedRateLimiter<String>>,
 }
@@ -32,6 +35,9 @@ impl RateLimits {
         let per_ip = Quota::per_minute(nz(config.callbacks_per_ip_per_minute));
         let per_phone = Quota::per_hour(nz(config.callbacks_per_phone_per_hour));
         RateLimits {
+            logins_per_ip: Arc::new(RateLimiter::keyed(Quota::per_minute(nz(
+                LOGINS_PER_IP_PER_MINUTE,
+            )))),
             per_ip: Arc::new(RateLimiter::keyed(per_ip)),
             per_phone: Arc::new(RateLimiter::keyed(per_phone)),
         }
@@ -45,6 +51,11 @@ impl RateLimits {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             ApiError::RateLimited { retry_after_s: wait.as_secs().max(1) }
         })
+    }
+
+    /// Login attempts, to slow password guessing.
+    pub fn check_login(&self, ip: &str) -> Result<(), ApiError> {
+        Self::check(&self.logins_per_ip, ip)
     }
 
     pub fn check_ip(&self, ip: &str) -> Result<(), ApiError> {

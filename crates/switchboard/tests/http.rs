@@ -323,6 +323,18 @@ async fn roles_are_enforced_at_every_boundary() {
     // Logout ends the session.
     assert_eq!(alice.post("/api/v1/auth/logout", json!({})).await.status(), StatusCode::OK);
     assert_eq!(alice.get("/api/v1/agent/state").await.status(), StatusCode::UNAUTHORIZED);
+    // Password guessing is slowed down per IP: 30 attempts a minute.
+    let mut last = StatusCode::UNAUTHORIZED;
+    for _ in 0..30 {
+        last = anon
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"login": "alice", "password": "guess"}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
     demo.server.stop().await.unwrap();
 }
 
