@@ -22,6 +22,8 @@ pub enum PhoneError {
     UnknownRegion(String),
     #[error("not a phone number")]
     Unparsable,
+    #[error("may contain only digits, spaces, + - . ( ) and an extension marker")]
+    BadCharacter,
     #[error("not a valid phone number for its region")]
     Invalid,
 }
@@ -35,6 +37,11 @@ impl PhoneNumber {
         }
         if input.len() > PHONE_INPUT_BYTES_MAX {
             return Err(PhoneError::TooLong);
+        }
+        // Only what people type in phone fields reaches the parser.
+        let allowed = |c: char| c.is_ascii_digit() || " +-.()/xX#*".contains(c);
+        if !input.chars().all(allowed) {
+            return Err(PhoneError::BadCharacter);
         }
         let region = phonenumber::country::Id::from_str(&default_region.to_ascii_uppercase())
             .map_err(|_| PhoneError::UnknownRegion(default_region.to_string()))?;
@@ -91,13 +98,31 @@ mod tests {
     #[test]
     fn rejects_garbage_with_a_reason() {
         assert_eq!(PhoneNumber::parse("  ", "US"), Err(PhoneError::Empty));
-        assert_eq!(PhoneNumber::parse("call me", "US"), Err(PhoneError::Unparsable));
+        assert_eq!(PhoneNumber::parse("call me", "US"), Err(PhoneError::BadCharacter));
+        assert_eq!(PhoneNumber::parse("+1 (202) ---", "US"), Err(PhoneError::Invalid));
         assert_eq!(PhoneNumber::parse("123", "US"), Err(PhoneError::Invalid));
         assert_eq!(
             PhoneNumber::parse("2025550147", "XX"),
             Err(PhoneError::UnknownRegion("XX".into()))
         );
         assert_eq!(PhoneNumber::parse(&"1".repeat(100), "US"), Err(PhoneError::TooLong));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+
+        #[test]
+        fn never_panics_on_any_input(input in "\\PC{0,80}", region in "[A-Za-z]{0,3}") {
+            let _ = PhoneNumber::parse(&input, &region);
+        }
+
+        #[test]
+        fn never_panics_on_phone_like_input(input in "[0-9 +()./xX#*-]{0,70}") {
+            if let Ok(p) = PhoneNumber::parse(&input, "US") {
+                proptest::prop_assert!(p.as_str().starts_with('+'));
+                proptest::prop_assert_eq!(PhoneNumber::parse(p.as_str(), "DE"), Ok(p.clone()));
+            }
+        }
     }
 
     #[test]
