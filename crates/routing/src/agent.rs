@@ -38,11 +38,21 @@ pub(crate) struct Agent {
     pub(crate) pending: bool,
     /// Listed in `Router::touched`.
     pub(crate) touched: bool,
+    /// `free_state` when the entries were last synced; `None` after a change of profile or
+    /// of a served queue's configuration, which the state does not capture.
+    pub(crate) synced: Option<FreeState>,
 }
+
+/// What an agent's free-index entries depend on besides its profile and the queues' settings:
+/// per channel, the idle time if it could take one more task there. A voice agent that takes
+/// its next call right after a release comes back to the same state, and syncing is skipped.
+pub(crate) type FreeState = [Option<Timestamp>; Channel::COUNT];
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Served {
     pub(crate) queue: QueueId,
+    /// The queue's slot in the queue table.
+    pub(crate) slot: u32,
     /// This agent's entry in the queue's free index, if any.
     pub(crate) free_key: Option<FreeKey>,
 }
@@ -59,6 +69,13 @@ impl Agent {
         matches!(self.status, AgentStatus::Available)
             && self.load[ch] < self.capacity[ch]
             && queue.department.is_none_or(|d| self.departments.binary_search(&d).is_ok())
+    }
+
+    pub(crate) fn free_state(&self) -> FreeState {
+        let available = matches!(self.status, AgentStatus::Available);
+        std::array::from_fn(|ch| {
+            (available && self.load[ch] < self.capacity[ch]).then_some(self.idle_since[ch])
+        })
     }
 
     pub(crate) fn satisfies(&self, needed: &[Req]) -> bool {
@@ -124,6 +141,7 @@ impl Router {
                     acw_due: None,
                     pending: false,
                     touched: false,
+                    synced: None,
                 };
                 self.agents.insert(id, agent);
             }
@@ -131,7 +149,7 @@ impl Router {
         let agent = self.agents.get_mut(&id).expect("inserted or found above");
         // Leave the old queues' indexes and member sets, then join the new ones.
         for served in &agent.served {
-            let queue = self.queues.get_mut(&served.queue).expect("queues are never removed");
+            let queue = self.queues.at_mut(served.slot);
             if let Some(key) = &served.free_key {
                 assert!(queue.free.remove(key), "free index entry of {id:?} was present");
             }
@@ -140,12 +158,17 @@ impl Router {
         for qid in &profile.queues {
             self.queues.get_mut(qid).expect("validated above").members.insert(id);
         }
-        let served = profile.queues.iter().map(|&queue| Served { queue, free_key: None });
+        let queues = &self.queues;
+        let served = profile.queues.iter().map(|&queue| {
+            let slot = queues.slot_of(&queue).expect("validated above");
+            Served { queue, slot, free_key: None }
+        });
         agent.served = served.collect();
         agent.skill_mask = skill_mask(&profile.skills);
         agent.skills = profile.skills;
         agent.departments = profile.departments;
         agent.capacity = profile.capacity;
+        agent.synced = None;
         self.mark_pending_agent(id);
         self.run_matching(now);
         Ok(())
@@ -242,9 +265,13 @@ impl Router {
     /// Brings the agent's entries in its queues' free indexes up to date.
     pub(crate) fn sync_free(&mut self, id: AgentId) {
         let agent = self.agents.get_mut(&id).expect("agents are never removed");
+        let state = agent.free_state();
+        if agent.synced == Some(state) {
+            return;
+        }
+        agent.synced = Some(state);
         for i in 0..agent.served.len() {
-            let qid = agent.served[i].queue;
-            let queue = self.queues.get_mut(&qid).expect("queues are never removed");
+            let queue = self.queues.at_mut(agent.served[i].slot);
             let wanted = agent.free_for(&queue.config).then(|| agent.free_key(&queue.config));
             let current = &mut agent.served[i].free_key;
             if wanted != *current {
@@ -261,6 +288,9 @@ impl Router {
 
     /// Syncs every touched agent.
     pub(crate) fn sync_touched(&mut self) {
+        if self.touched.is_empty() {
+            return;
+        }
         let mut touched = std::mem::take(&mut self.touched);
         for &id in &touched {
             if let Some(agent) = self.agents.get_mut(&id) {

@@ -30,6 +30,7 @@ impl Router {
             assert!(!task.pending, "{id:?} left pending");
             *sig_refs.entry(task.sig).or_default() += 1;
             let queue = self.queues.get(&task.queue).expect("task's queue exists");
+            assert_eq!(self.queues.slot_of(&task.queue), Some(task.queue_slot), "slot of {id:?}");
             let count = counts.entry(task.queue).or_default();
             match task.state {
                 TaskState::Waiting => {
@@ -92,6 +93,7 @@ impl Router {
             for served in &agent.served {
                 let (qid, key) = (&served.queue, &served.free_key);
                 let queue = self.queues.get(qid).expect("agent's queue exists");
+                assert_eq!(self.queues.slot_of(qid), Some(served.slot), "slot of {qid:?}");
                 memberships += 1;
                 assert!(queue.members.contains(&id), "{id:?} missing from members of {qid:?}");
                 let wanted = agent.free_for(&queue.config).then(|| agent.free_key(&queue.config));
@@ -105,12 +107,13 @@ impl Router {
         }
         let mut free_entries = 0;
         let mut member_total = 0;
-        for (&qid, queue) in &self.queues {
+        for (&qid, queue) in self.queues.iter() {
             assert_eq!(queue.config.id, qid);
             let count = counts.remove(&qid).unwrap_or_default();
             assert_eq!(queue.waiting(), count.waiting, "waiting count of {qid:?}");
             assert_eq!(queue.offered, count.offered, "offered count of {qid:?}");
             assert_eq!(queue.assigned, count.assigned, "assigned count of {qid:?}");
+            assert_eq!(queue.partition_sigs.len(), queue.partitions.len(), "partition list");
             let in_partitions: usize = queue.partitions.iter().map(|p| p.len()).sum();
             assert_eq!(in_partitions, count.waiting, "partitions of {qid:?}");
             queue.stages.iter().for_each(|s| s.check());
@@ -129,8 +132,8 @@ impl Router {
             }
             for (i, partition) in queue.partitions.iter().enumerate() {
                 partition.check();
-                let reqs = self.sigs.reqs(partition.sig);
-                assert_eq!(partition.sig_mask, skill_mask(reqs), "skill mask of a partition");
+                let mask = skill_mask(self.sigs.reqs(partition.sig));
+                assert_eq!(queue.partition_sigs[i], (partition.sig, mask), "partition list");
                 assert!(partition.len() > 0, "empty partition kept in {qid:?}");
                 let first = partition.first(queue.config.aging_ms_per_level);
                 assert_eq!(first, Some(partition.head), "stale head");
@@ -140,8 +143,9 @@ impl Router {
                 let duplicate = queue.partitions[..i].iter().any(|p| p.sig == partition.sig);
                 assert!(!duplicate, "two partitions for one signature in {qid:?}");
             }
+            queue.free.check();
             free_entries += queue.free.len();
-            for key in &queue.free {
+            for key in queue.free.iter() {
                 let agent = self.agents.get(&key.agent).expect("indexed agent exists");
                 assert!(queue.members.contains(&key.agent));
                 let served = agent.serves(qid).expect("indexed agent serves the queue");
@@ -169,6 +173,7 @@ impl Router {
         let keys = served.filter(|s| s.free_key.is_some()).count();
         assert_eq!(free_entries, keys, "free indexes hold exactly the agents' entries");
         assert!(counts.is_empty(), "tasks in unknown queues");
+        self.timers.check();
         assert_eq!(self.timers.len(), self.offers.len() + acw_timers + overflow_timers);
         // Signatures live exactly as long as tasks hold them.
         *sig_refs.entry(SigId::NONE).or_default() += 1;

@@ -28,8 +28,9 @@
 //! - `task`: enqueue, cancel, release; a task entering and leaving its queue's order.
 //!   `task_table` stores tasks densely.
 //! - `queue`: per-queue `partition`s of waiting tasks by requirement `signature`, each ordered by
-//!   the static key from `aging`; overflow stages; the index of free agents in strategy order.
-//!   `sorted_deque` is their ordered set for keys that mostly arrive in order.
+//!   the static key from `aging`; overflow stages; the `free_index` of agents in strategy order.
+//!   `sorted_deque` is the ordered set behind them (and offer timers) for keys that mostly
+//!   arrive in order. `queue_table` stores queues densely.
 //! - `agent`: profiles, status, load, and the agents' entries in the free indexes.
 //! - `offer`: offering, accepting, rejecting, revoking; missed-offer counting.
 //! - `matching`: restores "no waiting task has a free eligible agent" after each input.
@@ -42,6 +43,7 @@ mod aging;
 mod config;
 mod error;
 mod event;
+mod free_index;
 mod id_hash;
 mod invariants;
 pub mod limits;
@@ -50,6 +52,7 @@ mod offer;
 mod overflow;
 mod partition;
 mod queue;
+mod queue_table;
 mod router;
 mod signature;
 mod sorted_deque;

@@ -35,6 +35,11 @@ use crate::{Router, TaskState};
 
 impl Router {
     pub(crate) fn run_matching(&mut self, now: Timestamp) {
+        if !self.has_pending_work() {
+            // Nothing new waits and nobody gained capacity (an accept, most enqueues).
+            self.sync_touched();
+            return;
+        }
         let mut tasks = std::mem::take(&mut self.pending_tasks);
         let mut agents = std::mem::take(&mut self.pending_agents);
         tasks.retain(|id| match self.tasks.get_mut(id) {
@@ -56,7 +61,9 @@ impl Router {
         if tasks.len() > 1 {
             self.sort_by_precedence(now, &mut tasks);
         }
-        self.drop_settled(&mut tasks);
+        if !tasks.is_empty() {
+            self.drop_settled(&mut tasks);
+        }
         for &task in &tasks {
             if let Some(agent) = self.select_agent(task, false) {
                 self.make_offer(now, task, agent);
@@ -130,7 +137,7 @@ impl Router {
 
     fn precedence(&self, now: Timestamp, id: TaskId) -> Precedence {
         let task = self.tasks.get(&id).expect("pending tasks were filtered to live ones");
-        let queue = self.queues.get(&task.queue).expect("queues are never removed");
+        let queue = self.queues.at(task.queue_slot);
         let aging = queue.config.aging_ms_per_level;
         Precedence::at(now, task.priority, task.entered_at, aging, task.seq)
     }
@@ -144,11 +151,11 @@ impl Router {
         if task.state != TaskState::Waiting {
             return None;
         }
-        let queue = self.queues.get(&task.queue).expect("queues are never removed");
+        let queue = self.queues.at(task.queue_slot);
         let (needed, needed_mask) = (self.sigs.reqs(task.sig), self.sigs.mask(task.sig));
-        let qualified = queue.free.range(..FreeKey::FIRST_UNQUALIFIED);
+        let qualified = queue.free.qualified();
         let mut candidates: Box<dyn Iterator<Item = &FreeKey>> = if needed.is_empty() {
-            let unqualified = queue.free.range(FreeKey::FIRST_UNQUALIFIED..);
+            let unqualified = queue.free.unqualified();
             Box::new(merge_by_preference(qualified, unqualified))
         } else {
             Box::new(qualified)
@@ -177,15 +184,15 @@ impl Router {
         let agent = self.agents.get(&id)?;
         let mut best: Option<(Precedence, TaskId)> = None;
         for served in &agent.served {
-            let queue = self.queues.get(&served.queue).expect("agents list known queues");
+            let queue = self.queues.at(served.slot);
             if !agent.free_for(&queue.config) {
                 continue;
             }
             // Partitions are sorted by head: the first one the agent qualifies for is the best.
-            let mut partitions = queue.partitions.iter();
-            let head =
-                partitions.find(|p| agent.satisfies_masked(self.sigs.reqs(p.sig), p.sig_mask));
-            let Some(head) = head.map(|p| &p.head) else { continue };
+            let mut sigs = queue.partition_sigs.iter();
+            let at =
+                sigs.position(|&(sig, mask)| agent.satisfies_masked(self.sigs.reqs(sig), mask));
+            let Some(head) = at.map(|at| &queue.partitions[at].head) else { continue };
             let aging = queue.config.aging_ms_per_level;
             let prec = Precedence::at(now, head.priority, head.entered_at, aging, head.seq);
             if best.as_ref().is_none_or(|(b, _)| prec.before(b)) {

@@ -3,6 +3,7 @@
 
 use domain::{AgentId, OfferId, TaskId, Timestamp};
 
+use crate::router::list_touched;
 use crate::timers::Timer;
 use crate::{OfferEnd, Router, RoutingError, RoutingEvent, TaskState};
 
@@ -40,11 +41,14 @@ impl Router {
 
     /// Offers a waiting task to an agent free for its queue (checked here).
     pub(crate) fn make_offer(&mut self, now: Timestamp, task_id: TaskId, agent_id: AgentId) {
-        self.leave_waiting(task_id);
         let offer = OfferId(self.next_offer);
         self.next_offer += 1;
         let task = self.tasks.get_mut(&task_id).expect("matched task exists");
-        let queue = self.queues.get_mut(&task.queue).expect("queues are never removed");
+        let queue = self.queues.at_mut(task.queue_slot);
+        // `Router::leave_waiting`, with the task and queue in hand.
+        assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are offered");
+        let entry = task.entry(queue.config.aging_ms_per_level);
+        queue.remove_waiting(task.sig, &entry, usize::from(task.stage), &mut self.timers);
         let agent = self.agents.get_mut(&agent_id).expect("matched agent exists");
         assert!(agent.free_for(&queue.config), "{agent_id:?} is offered a task it cannot take");
         assert!(
@@ -60,14 +64,14 @@ impl Router {
         let expires_at = now.plus_ms(queue.config.offer_ms);
         let record = Offer { task: task_id, agent: agent_id, expires_at };
         assert!(self.offers.insert(offer, record).is_none(), "offer id {offer:?} reused");
-        self.timers.arm(expires_at, Timer::Offer(offer));
+        self.timers.arm_offer(expires_at, offer, queue.config.offer_ms);
+        list_touched(agent, &mut self.touched);
         self.push_event(RoutingEvent::Offered {
             offer,
             task: task_id,
             agent: agent_id,
             expires_at,
         });
-        self.touch_agent(agent_id);
     }
 
     /// Ends an open offer. Unless accepted, the agent's capacity comes back and the task waits
@@ -87,7 +91,7 @@ impl Router {
             TaskState::Offered { agent: agent_id, offer },
             "offer and task disagree"
         );
-        let queue = self.queues.get_mut(&task.queue).expect("queues are never removed");
+        let queue = self.queues.at_mut(task.queue_slot);
         let agent = self.agents.get_mut(&agent_id).expect("agents are never removed");
         let at = agent.offers.iter().position(|&o| o == offer);
         let at = at.unwrap_or_else(|| panic!("{agent_id:?} does not list {offer:?}"));

@@ -50,7 +50,7 @@ impl Router {
         let task = self.tasks.get(&id).expect("staged tasks are live");
         assert_eq!(task.state, TaskState::Waiting, "a staged task waits");
         let from = task.queue;
-        let queue = self.queues.get(&from).expect("queues are never removed");
+        let queue = self.queues.at(task.queue_slot);
         let rule = queue.config.overflow.get(usize::from(task.stage));
         let action = rule.map(|r| r.action.clone());
         // A task is staged past the last rule only when no rule is left, and has no timer.
@@ -71,13 +71,17 @@ impl Router {
                 self.push_event(RoutingEvent::SkillsRelaxed { task: id });
             }
             OverflowAction::MoveTo(to) => {
-                let target = self.queues.get(&to);
-                let room = target.is_some_and(|q| q.waiting() < q.config.depth_max);
-                if !room || to == from {
+                let target = self.queues.slot_of(&to);
+                let room = target.filter(|&slot| {
+                    let q = self.queues.at(slot);
+                    q.waiting() < q.config.depth_max
+                });
+                let Some(slot) = room.filter(|_| to != from) else {
                     self.enter_waiting(id);
                     return;
-                }
+                };
                 task.queue = to;
+                task.queue_slot = slot;
                 task.relaxed = false;
                 task.stage = 0;
                 self.requeue_changed(id);

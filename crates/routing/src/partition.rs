@@ -55,10 +55,9 @@ struct Lane {
 /// Never empty while held by its queue.
 pub(crate) struct Partition {
     pub(crate) sig: SigId,
-    /// `skill_mask` of the signature: most agents are ruled out without reading it.
-    pub(crate) sig_mask: u64,
     /// Copy of the first entry: a freed agent reads heads without walking the lanes.
     pub(crate) head: WaitEntry,
+    /// An emptied lane stays (keeping its buffer) until another level takes it over.
     lanes: Vec<Lane>,
     /// Tasks whose level found no lane free.
     rest: BTreeSet<WaitEntry>,
@@ -66,11 +65,19 @@ pub(crate) struct Partition {
 }
 
 impl Partition {
-    pub(crate) fn new(sig: SigId, sig_mask: u64, entry: WaitEntry) -> Partition {
+    pub(crate) fn new(sig: SigId, entry: WaitEntry) -> Partition {
         let (lanes, rest) = (Vec::new(), BTreeSet::new());
-        let mut partition = Partition { sig, sig_mask, head: entry, lanes, rest, len: 0 };
+        let mut partition = Partition { sig, head: entry, lanes, rest, len: 0 };
         partition.insert(entry);
         partition
+    }
+
+    /// Makes an emptied partition (taken back from its queue) hold a new signature, reusing
+    /// its lane buffers: partitions of rare signatures come and go with every task.
+    pub(crate) fn reuse(&mut self, sig: SigId, entry: WaitEntry) {
+        assert_eq!(self.len, 0, "only an empty partition is reused");
+        self.sig = sig;
+        self.insert(entry);
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -80,15 +87,22 @@ impl Partition {
     /// Adds a waiting task; returns whether it became the head.
     pub(crate) fn insert(&mut self, entry: WaitEntry) -> bool {
         let twice = !self.rest.is_empty() && self.rest.contains(&entry);
-        let lanes = self.lanes.len();
-        let added = !twice
-            && match self.lanes.iter_mut().find(|l| l.priority == entry.priority) {
-                Some(lane) => lane.tasks.insert(entry.lane_key()),
-                None if lanes < PRIORITY_LANES_MAX => {
-                    let mut tasks = SortedDeque::default();
-                    tasks.insert(entry.lane_key());
+        let at = match self.lanes.iter().position(|l| l.priority == entry.priority) {
+            Some(at) => Some(at),
+            None => self.lanes.iter().position(|l| l.tasks.is_empty()).or_else(|| {
+                (self.lanes.len() < PRIORITY_LANES_MAX).then(|| {
+                    let tasks = SortedDeque::default();
                     self.lanes.push(Lane { priority: entry.priority, tasks });
-                    true
+                    self.lanes.len() - 1
+                })
+            }),
+        };
+        let added = !twice
+            && match at {
+                Some(at) => {
+                    let lane = &mut self.lanes[at];
+                    lane.priority = entry.priority;
+                    lane.tasks.insert(entry.lane_key())
                 }
                 None => self.rest.insert(entry),
             };
@@ -108,9 +122,6 @@ impl Partition {
         let in_lane = at.is_some_and(|at| self.lanes[at].tasks.remove(&entry.lane_key()));
         let removed = in_lane || self.rest.remove(entry);
         assert!(removed, "task {:?} not waiting", entry.task);
-        if let Some(at) = at.filter(|&at| self.lanes[at].tasks.is_empty()) {
-            self.lanes.swap_remove(at);
-        }
         self.len -= 1;
         if self.len == 0 || *entry != self.head {
             return false;
@@ -133,16 +144,69 @@ impl Partition {
         fronts.chain(self.rest.first().copied()).min()
     }
 
-    /// Asserts the representation: lanes of distinct levels, none empty, counted in `len`.
+    /// Asserts the representation: lanes of distinct levels, counted in `len`.
     pub(crate) fn check(&self) {
         for (i, lane) in self.lanes.iter().enumerate() {
             lane.tasks.check();
-            assert!(!lane.tasks.is_empty(), "empty lane kept");
             let twice = self.lanes[..i].iter().any(|l| l.priority == lane.priority);
             assert!(!twice, "two lanes for priority {}", lane.priority);
         }
         assert!(self.lanes.len() <= PRIORITY_LANES_MAX, "too many lanes");
         let in_lanes: usize = self.lanes.iter().map(|l| l.tasks.len()).sum();
         assert_eq!(in_lanes + self.rest.len(), self.len, "partition length");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against a BTreeSet: more levels than lanes, out-of-order arrivals, removals anywhere.
+    #[test]
+    fn head_and_membership_match_a_sorted_set() {
+        let aging = 1_000;
+        let mut model: BTreeSet<WaitEntry> = BTreeSet::new();
+        let mut partition: Option<Partition> = None;
+        let mut state: u64 = 11;
+        for seq in 0..5_000u64 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let r = state >> 33;
+            let remove = r.is_multiple_of(3) && !model.is_empty();
+            if remove {
+                // Mostly the head, sometimes one in the middle.
+                let entry = if r.is_multiple_of(2) {
+                    *model.first().expect("not empty")
+                } else {
+                    *model.iter().nth((r as usize / 7) % model.len()).expect("in range")
+                };
+                model.remove(&entry);
+                let p = partition.as_mut().expect("holds the model's entries");
+                p.remove(&entry, aging);
+                if model.is_empty() {
+                    partition = None;
+                }
+            } else {
+                let priority = (r % 12) as i32 - 2;
+                // Mostly in order; every fifth entry is dated back, like a moved task.
+                let at = seq as i64 * 10 - if r.is_multiple_of(5) { 5_000 } else { 0 };
+                let key = (Timestamp::from_millis(at), seq, TaskId(seq));
+                let entry = WaitEntry::new(priority, key, aging);
+                model.insert(entry);
+                match partition.as_mut() {
+                    Some(p) => {
+                        p.insert(entry);
+                    }
+                    None => partition = Some(Partition::new(SigId::NONE, entry)),
+                }
+            }
+            let Some(p) = partition.as_ref() else { continue };
+            assert_eq!(p.len(), model.len());
+            assert_eq!(Some(p.head), model.first().copied());
+            assert_eq!(p.first(aging), Some(p.head));
+            if seq % 500 == 0 {
+                p.check();
+                assert!(model.iter().all(|e| p.contains(e)));
+            }
+        }
     }
 }

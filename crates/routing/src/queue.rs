@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use domain::limits::QUEUES_MAX;
 use domain::{AgentId, TaskId, Timestamp};
 
+use crate::free_index::FreeIndex;
 use crate::partition::{Partition, WaitEntry};
 use crate::signature::SigId;
 use crate::sorted_deque::SortedDeque;
@@ -26,14 +27,6 @@ pub(crate) struct FreeKey {
 }
 
 impl FreeKey {
-    /// The smallest key of the unqualified part.
-    pub(crate) const FIRST_UNQUALIFIED: FreeKey = FreeKey {
-        unqualified: true,
-        rank: 0,
-        idle_since: Timestamp::from_millis(i64::MIN),
-        agent: AgentId(0),
-    };
-
     /// Order within a part, the strategy's preference.
     pub(crate) fn preference(&self) -> (u32, Timestamp, AgentId) {
         (self.rank, self.idle_since, self.agent)
@@ -48,7 +41,14 @@ pub(crate) struct QueueState {
     pub(crate) config: QueueConfig,
     pub(crate) generation: u64,
     /// Sorted by head, best first: a freed agent stops at the first it qualifies for.
-    pub(crate) partitions: Vec<Partition>,
+    #[expect(clippy::vec_box, reason = "keeping them sorted moves pointers, not partitions")]
+    pub(crate) partitions: Vec<Box<Partition>>,
+    /// Signature and its `skill_mask` of each partition, in the same order: finding a
+    /// partition, and a freed agent's scan, read this compact list rather than stride over
+    /// the partitions.
+    pub(crate) partition_sigs: Vec<(SigId, u64)>,
+    /// The last emptied partition, kept for the next new signature (see `Partition::reuse`).
+    spare: Option<Box<Partition>>,
     /// Waiting tasks by overflow stage (the index of their next rule; the last stage holds
     /// tasks with no rule left), each by entry time. Stage `i` comes due in entry order, so one
     /// timer per stage (its first task's due time) replaces one timer per task.
@@ -57,7 +57,7 @@ pub(crate) struct QueueState {
     pub(crate) stage_due: Vec<Option<Timestamp>>,
     pub(crate) waiting: usize,
     /// Member agents that could take a task of this queue now, skills aside.
-    pub(crate) free: BTreeSet<FreeKey>,
+    pub(crate) free: FreeIndex,
     /// Agents whose profile lists this queue.
     pub(crate) members: BTreeSet<AgentId>,
     pub(crate) offered: usize,
@@ -71,10 +71,12 @@ impl QueueState {
             config,
             generation,
             partitions: Vec::new(),
+            partition_sigs: Vec::new(),
+            spare: None,
             stages: (0..=rules).map(|_| SortedDeque::default()).collect(),
             stage_due: vec![None; rules],
             waiting: 0,
-            free: BTreeSet::new(),
+            free: FreeIndex::default(),
             members: BTreeSet::new(),
             offered: 0,
             assigned: 0,
@@ -90,7 +92,8 @@ impl QueueState {
     }
 
     pub(crate) fn partition(&self, sig: SigId) -> Option<&Partition> {
-        self.partitions.iter().find(|p| p.sig == sig)
+        let at = self.partition_sigs.iter().position(|&(s, _)| s == sig)?;
+        Some(&self.partitions[at])
     }
 
     pub(crate) fn insert_waiting(
@@ -100,7 +103,7 @@ impl QueueState {
         stage: usize,
         timers: &mut Timers,
     ) {
-        match self.partitions.iter().position(|p| p.sig == sig) {
+        match self.partition_sigs.iter().position(|&(s, _)| s == sig) {
             Some(at) => {
                 let p = &mut self.partitions[at];
                 if p.insert(entry) {
@@ -108,7 +111,15 @@ impl QueueState {
                 }
             }
             None => {
-                self.partitions.push(Partition::new(sig, sig_mask, entry));
+                let partition = match self.spare.take() {
+                    Some(mut spare) => {
+                        spare.reuse(sig, entry);
+                        spare
+                    }
+                    None => Box::new(Partition::new(sig, entry)),
+                };
+                self.partitions.push(partition);
+                self.partition_sigs.push((sig, sig_mask));
                 self.reposition(self.partitions.len() - 1);
             }
         }
@@ -127,13 +138,14 @@ impl QueueState {
         stage: usize,
         timers: &mut Timers,
     ) {
-        let at = self.partitions.iter().position(|p| p.sig == sig);
+        let at = self.partition_sigs.iter().position(|&(s, _)| s == sig);
         let at = at.unwrap_or_else(|| panic!("partition of waiting task {:?}", entry.task));
         let aging = self.config.aging_ms_per_level;
         let partition = &mut self.partitions[at];
         let head_changed = partition.remove(entry, aging);
         if partition.len() == 0 {
-            self.partitions.remove(at);
+            self.spare = Some(self.partitions.remove(at));
+            self.partition_sigs.remove(at);
         } else if head_changed {
             self.reposition(at);
         }
@@ -148,13 +160,15 @@ impl QueueState {
 
     /// Moves the partition at `at`, whose head changed, to its place in head order.
     fn reposition(&mut self, mut at: usize) {
-        let parts = &mut self.partitions;
+        let (parts, sigs) = (&mut self.partitions, &mut self.partition_sigs);
         while at > 0 && parts[at].head < parts[at - 1].head {
             parts.swap(at, at - 1);
+            sigs.swap(at, at - 1);
             at -= 1;
         }
         while at + 1 < parts.len() && parts[at + 1].head < parts[at].head {
             parts.swap(at, at + 1);
+            sigs.swap(at, at + 1);
             at += 1;
         }
     }
@@ -222,6 +236,7 @@ impl Router {
         state.stage_due = vec![None; rules];
         for agent in members {
             // Rank, channel or department may have changed; sync recomputes the entries.
+            self.agents.get_mut(&agent).expect("members exist").synced = None;
             self.mark_pending_agent(agent);
         }
         for task in waiting {

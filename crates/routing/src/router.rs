@@ -7,7 +7,7 @@ use domain::{AgentId, OfferId, QueueId, TaskId, Timestamp};
 use crate::agent::Agent;
 use crate::id_hash::IdMap;
 use crate::offer::Offer;
-use crate::queue::QueueState;
+use crate::queue_table::QueueTable;
 use crate::signature::{Req, SigId, Signatures};
 use crate::task_table::TaskTable;
 use crate::timers::{Timer, Timers};
@@ -21,7 +21,7 @@ use crate::{RouterConfig, RoutingEvent};
 /// [`Router::poll_timeout`] then asks for a call right away).
 pub struct Router {
     pub(crate) config: RouterConfig,
-    pub(crate) queues: IdMap<QueueId, QueueState>,
+    pub(crate) queues: QueueTable,
     pub(crate) agents: IdMap<AgentId, Agent>,
     pub(crate) tasks: TaskTable,
     pub(crate) offers: IdMap<OfferId, Offer>,
@@ -54,7 +54,7 @@ impl Router {
     pub fn new(config: RouterConfig) -> Router {
         Router {
             config,
-            queues: IdMap::default(),
+            queues: QueueTable::default(),
             agents: IdMap::default(),
             tasks: TaskTable::default(),
             offers: IdMap::default(),
@@ -111,26 +111,40 @@ impl Router {
     /// The agent must look for work before this input ends.
     pub(crate) fn mark_pending_agent(&mut self, id: AgentId) {
         if let Some(agent) = self.agents.get_mut(&id) {
-            if !agent.pending {
-                agent.pending = true;
-                self.pending_agents.push(id);
-            }
+            list_pending(agent, &mut self.pending_agents, &mut self.touched);
         }
-        self.touch_agent(id);
     }
 
     /// The agent's free-index entries must be re-synced before they are next relied on.
     pub(crate) fn touch_agent(&mut self, id: AgentId) {
         if let Some(agent) = self.agents.get_mut(&id) {
-            if !agent.touched {
-                agent.touched = true;
-                self.touched.push(id);
-            }
+            list_touched(agent, &mut self.touched);
         }
     }
 
     pub(crate) fn bump_generation(&mut self) -> u64 {
         self.next_generation += 1;
         self.next_generation
+    }
+}
+
+/// [`Router::mark_pending_agent`] for an agent already in hand (one lookup less).
+pub(crate) fn list_pending(
+    agent: &mut Agent,
+    pending: &mut Vec<AgentId>,
+    touched: &mut Vec<AgentId>,
+) {
+    if !agent.pending {
+        agent.pending = true;
+        pending.push(agent.id);
+    }
+    list_touched(agent, touched);
+}
+
+/// [`Router::touch_agent`] for an agent already in hand.
+pub(crate) fn list_touched(agent: &mut Agent, touched: &mut Vec<AgentId>) {
+    if !agent.touched {
+        agent.touched = true;
+        touched.push(agent.id);
     }
 }

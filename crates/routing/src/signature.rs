@@ -44,7 +44,8 @@ impl Signatures {
         Signatures { ids, entries: vec![none], free: Vec::new() }
     }
 
-    pub(crate) fn find(&self, reqs: &[Req]) -> Option<SigId> {
+    #[cfg(test)]
+    fn find(&self, reqs: &[Req]) -> Option<SigId> {
         self.ids.get(reqs).copied()
     }
 

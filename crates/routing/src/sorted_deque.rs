@@ -1,5 +1,6 @@
 //! A sorted set for keys that mostly arrive in ascending order and mostly leave from the front:
-//! a priority lane of a partition, an overflow stage, the offer expiries of one ring time.
+//! a priority lane of a partition, an overflow stage, a part of a free index, the offer
+//! expiries of one ring time.
 //!
 //! A B-tree insert or remove costs hundreds of instructions and several cache misses per call.
 //! Here the common cases are a push to the back and a pop from the front of a ring buffer. A key
@@ -163,9 +164,9 @@ mod tests {
                 0 | 1 => step,
                 _ => r % (step + 1),
             };
-            if r % 3 == 0 {
+            if r.is_multiple_of(3) {
                 assert_eq!(deque.remove(&key), model.remove(&key), "remove {key}");
-            } else if r % 7 == 0 {
+            } else if r.is_multiple_of(7) {
                 let first = model.first().copied();
                 if let Some(first) = first {
                     assert!(deque.remove(&first));

@@ -5,7 +5,9 @@ use domain::{AgentId, Channel, QueueId, TaskId, Timestamp};
 
 use crate::limits::{MISSED_AGENTS_PER_TASK_MAX, SIGNATURES_PER_QUEUE_MAX};
 use crate::partition::WaitEntry;
-use crate::signature::{merge_requirements, Req, SigId};
+use crate::queue::QueueState;
+use crate::router::list_pending;
+use crate::signature::{merge_requirements, Req, SigId, Signatures};
 use crate::timers::Timer;
 use crate::validate;
 use crate::{AgentStatus, Router, RoutingError, RoutingEvent, TaskSpec, TaskState};
@@ -39,6 +41,8 @@ impl MissedAgents {
 pub(crate) struct Task {
     pub(crate) id: TaskId,
     pub(crate) queue: QueueId,
+    /// Slot of `queue` in the queue table.
+    pub(crate) queue_slot: u32,
     pub(crate) priority: i32,
     /// When it entered the router; kept across overflow moves.
     pub(crate) entered_at: Timestamp,
@@ -89,7 +93,9 @@ impl Router {
         if self.tasks.contains_key(&task.id) {
             return Err(RoutingError::DuplicateTask(task.id));
         }
-        let queue = self.queues.get(&task.queue).ok_or(RoutingError::UnknownQueue(task.queue))?;
+        let slot =
+            self.queues.slot_of(&task.queue).ok_or(RoutingError::UnknownQueue(task.queue))?;
+        let queue = self.queues.at(slot);
         let own_skills = validate::requirements(&task.skills, "task")?;
         if queue.waiting() >= queue.config.depth_max {
             return Err(RoutingError::QueueFull(task.queue));
@@ -98,12 +104,12 @@ impl Router {
             return Err(RoutingError::TooMany("tasks"));
         }
         merge_requirements(&mut self.scratch_reqs, &queue.config.skills, &own_skills);
-        let known = self.sigs.find(&self.scratch_reqs);
-        let partition_len = known.and_then(|sig| queue.partition(sig)).map(|p| p.len());
+        let sig = self.sigs.acquire(&self.scratch_reqs);
+        let partition_len = queue.partition(sig).map(|p| p.len());
         if partition_len.is_none() && queue.partitions.len() >= SIGNATURES_PER_QUEUE_MAX {
+            self.sigs.release(sig);
             return Err(RoutingError::TooMany("skill combinations waiting in one queue"));
         }
-        let sig = self.sigs.acquire(&self.scratch_reqs);
         let generation = queue.generation;
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -112,6 +118,7 @@ impl Router {
             Task {
                 id: task.id,
                 queue: task.queue,
+                queue_slot: slot,
                 priority: task.priority,
                 entered_at: now,
                 seq,
@@ -150,7 +157,7 @@ impl Router {
             }
             TaskState::Assigned { agent } => {
                 let found = self.tasks.get(&task).expect("looked up above");
-                self.free_assigned(now, found.queue, found.channel, agent);
+                self.free_assigned(now, found.queue_slot, found.channel, agent);
             }
         }
         self.remove_task(task);
@@ -165,7 +172,7 @@ impl Router {
         let TaskState::Assigned { agent } = found.state else {
             return Err(RoutingError::WrongTaskState(task));
         };
-        let (channel, queue) = (found.channel, found.queue);
+        let (channel, queue) = (found.channel, found.queue_slot);
         let wrap_up_ms = self.free_assigned(now, queue, channel, agent);
         if channel == Channel::Voice && wrap_up_ms > 0 {
             self.start_wrap_up(agent, now.plus_ms(wrap_up_ms));
@@ -180,12 +187,12 @@ impl Router {
     fn free_assigned(
         &mut self,
         now: Timestamp,
-        queue_id: QueueId,
+        queue_slot: u32,
         channel: Channel,
         agent_id: AgentId,
     ) -> u64 {
-        let queue = self.queues.get_mut(&queue_id).expect("queues are never removed");
-        assert!(queue.assigned > 0, "assigned counter of {queue_id:?} underflows");
+        let queue = self.queues.at_mut(queue_slot);
+        assert!(queue.assigned > 0, "assigned counter of {:?} underflows", queue.config.id);
         queue.assigned -= 1;
         let wrap_up_ms = queue.config.wrap_up_ms;
         let agent = self.agents.get_mut(&agent_id).expect("agents are never removed");
@@ -193,7 +200,7 @@ impl Router {
         assert!(agent.load[ch] > 0, "{agent_id:?} releases a task it does not hold");
         agent.load[ch] -= 1;
         agent.idle_since[ch] = now;
-        self.mark_pending_agent(agent_id);
+        list_pending(agent, &mut self.pending_agents, &mut self.touched);
         wrap_up_ms
     }
 
@@ -223,32 +230,15 @@ impl Router {
         self.sigs.release(task.sig);
     }
 
-    /// Recomputes the task's signature and order key if its queue changed since.
-    fn refresh_requirements(&mut self, id: TaskId, force: bool) {
-        let task = self.tasks.get_mut(&id).expect("caller looked the task up");
-        let queue = self.queues.get(&task.queue).expect("queues are never removed");
-        if !force && task.generation == queue.generation {
-            return;
-        }
-        if task.relaxed {
-            self.scratch_reqs.clear();
-        } else {
-            merge_requirements(&mut self.scratch_reqs, &queue.config.skills, &task.own_skills);
-        }
-        let sig = self.sigs.acquire(&self.scratch_reqs);
-        self.sigs.release(task.sig);
-        task.sig = sig;
-        task.generation = queue.generation;
-        let last_stage = crate::queue::stage_number(queue.config.overflow.len());
-        task.stage = task.stage.min(last_stage);
-    }
-
-    /// Puts a task (state Waiting) into its queue's order and overflow stage.
+    /// Puts a task (state Waiting) into its queue's order and overflow stage, with its
+    /// requirements recomputed if its queue changed since.
     pub(crate) fn enter_waiting(&mut self, id: TaskId) {
-        self.refresh_requirements(id, false);
-        let task = self.tasks.get(&id).expect("caller looked the task up");
+        let task = self.tasks.get_mut(&id).expect("caller looked the task up");
         assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are queued");
-        let queue = self.queues.get_mut(&task.queue).expect("queues are never removed");
+        let queue = self.queues.at_mut(task.queue_slot);
+        if task.generation != queue.generation {
+            refresh_requirements(task, queue, &mut self.sigs, &mut self.scratch_reqs);
+        }
         let entry = task.entry(queue.config.aging_ms_per_level);
         let sig = (task.sig, self.sigs.mask(task.sig));
         queue.insert_waiting(sig, entry, usize::from(task.stage), &mut self.timers);
@@ -258,14 +248,36 @@ impl Router {
     pub(crate) fn leave_waiting(&mut self, id: TaskId) {
         let task = self.tasks.get(&id).expect("caller looked the task up");
         assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are queued");
-        let queue = self.queues.get_mut(&task.queue).expect("queues are never removed");
+        let queue = self.queues.at_mut(task.queue_slot);
         let entry = task.entry(queue.config.aging_ms_per_level);
         queue.remove_waiting(task.sig, &entry, usize::from(task.stage), &mut self.timers);
     }
 
     /// Re-queues a task with new requirements (relaxed, or moved to another queue).
     pub(crate) fn requeue_changed(&mut self, id: TaskId) {
-        self.refresh_requirements(id, true);
+        let task = self.tasks.get_mut(&id).expect("caller looked the task up");
+        let queue = self.queues.at(task.queue_slot);
+        refresh_requirements(task, queue, &mut self.sigs, &mut self.scratch_reqs);
         self.enter_waiting(id);
     }
+}
+
+/// Recomputes the task's signature for its queue's current configuration.
+fn refresh_requirements(
+    task: &mut Task,
+    queue: &QueueState,
+    sigs: &mut Signatures,
+    scratch: &mut Vec<Req>,
+) {
+    if task.relaxed {
+        scratch.clear();
+    } else {
+        merge_requirements(scratch, &queue.config.skills, &task.own_skills);
+    }
+    let sig = sigs.acquire(scratch);
+    sigs.release(task.sig);
+    task.sig = sig;
+    task.generation = queue.generation;
+    let last_stage = crate::queue::stage_number(queue.config.overflow.len());
+    task.stage = task.stage.min(last_stage);
 }

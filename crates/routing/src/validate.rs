@@ -5,12 +5,12 @@ use domain::limits::{
 };
 use domain::{Channel, QueueId};
 
-use crate::id_hash::{IdMap, IdSet};
+use crate::id_hash::IdSet;
 use crate::limits::{
     AGING_MS_PER_LEVEL_MAX, DEPARTMENTS_PER_AGENT_MAX, OVERFLOW_RULES_PER_QUEUE_MAX,
     QUEUES_PER_AGENT_MAX, WRAP_UP_MS_MAX,
 };
-use crate::queue::QueueState;
+use crate::queue_table::QueueTable;
 use crate::signature::Req;
 use crate::{AgentProfile, OverflowAction, QueueConfig, RoutingError};
 
@@ -36,7 +36,7 @@ pub(crate) fn requirements(list: &[Req], owner: &str) -> Result<Vec<Req>, Routin
 
 pub(crate) fn queue_config(
     mut queue: QueueConfig,
-    queues: &IdMap<QueueId, QueueState>,
+    queues: &QueueTable,
 ) -> Result<QueueConfig, RoutingError> {
     let id = queue.id;
     queue.skills = requirements(&queue.skills, "queue")?;
@@ -72,7 +72,7 @@ pub(crate) fn queue_config(
 
 /// Whether following MoveTo rules from `queue` (with its new rules) leads back to it. A cycle
 /// would move a task forever once all delays have passed.
-fn moves_back(id: QueueId, queue: &QueueConfig, queues: &IdMap<QueueId, QueueState>) -> bool {
+fn moves_back(id: QueueId, queue: &QueueConfig, queues: &QueueTable) -> bool {
     let targets = |rules: &[crate::OverflowRule]| -> Vec<QueueId> {
         rules
             .iter()
