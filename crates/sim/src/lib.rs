@@ -8,8 +8,11 @@
 //!   [`routing::Router`] at contact-center scale.
 //! - [`callback_sim`]: the engine's callback flow against the simulated phone network, with
 //!   random arrivals and agent behaviour, checked for safety and liveness after every step.
+//! - [`dialer_bench`]: the predictive-dialer benchmark of `shared/dialer-benchmark.md`: the real
+//!   pacing policies side by side on common random numbers.
 
 pub mod callback_sim;
+pub mod dialer_bench;
 pub mod routing_bench;
 
 pub use callback_sim::{run_callback_sim, CallbackSimConfig, CallbackSimReport};

@@ -65,6 +65,42 @@ enum Bench {
         #[arg(long, default_value_t = 3)]
         settle_s: u64,
     },
+    /// Predictive-dialer benchmark (shared/dialer-benchmark.md); progress goes to stderr.
+    Dialer {
+        /// Scenario file (TOML), e.g. bench/scenarios/a.toml.
+        #[arg(long)]
+        scenario: PathBuf,
+        /// json or md.
+        #[arg(long, default_value = "json")]
+        format: String,
+        #[arg(long)]
+        replications: Option<u32>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Run only this agent count.
+        #[arg(long)]
+        agents: Option<u32>,
+        /// Run only this cap (0.03 for 3%).
+        #[arg(long)]
+        cap: Option<f64>,
+    },
+}
+
+fn bench_dialer(
+    scenario: &std::path::Path,
+    format: &str,
+    options: sim::dialer_bench::BenchOptions,
+) -> anyhow::Result<String> {
+    use sim::dialer_bench::{run_dialer_bench, Scenario};
+    if format != "json" && format != "md" {
+        anyhow::bail!("--format must be json or md, got {format}");
+    }
+    let text = std::fs::read_to_string(scenario)
+        .with_context(|| format!("reading {}", scenario.display()))?;
+    let stem = scenario.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let scenario = Scenario::parse(&text, &stem)?;
+    let report = run_dialer_bench(&scenario, &options, &mut |line| eprintln!("{line}"))?;
+    Ok(if format == "md" { report.to_markdown() } else { report.to_json() })
 }
 
 async fn shutdown_signal() {
@@ -113,6 +149,13 @@ async fn main() -> anyhow::Result<()> {
                     switchboard::bench::dial_latency(samples, &order).await?
                 }
                 Bench::IdleRss { settle_s } => switchboard::bench::idle_rss(settle_s).await?,
+                Bench::Dialer { scenario, format, replications, seed, agents, cap } => {
+                    let options =
+                        sim::dialer_bench::BenchOptions { replications, seed, agents, cap };
+                    // Text (JSON or markdown), not a JSON value like the others.
+                    println!("{}", bench_dialer(&scenario, &format, options)?.trim_end());
+                    return Ok(());
+                }
             };
             println!("{report}");
         }
