@@ -6,10 +6,12 @@
 //! - `world`: one replication of one shift under one policy.
 //! - `tune`: the oracle search for the static ratio that meets the cap.
 //! - `report`: the JSON object and the markdown table.
+//! - [`chart`]: the SVG trade-off chart (talk against abandon rate, a curve per policy).
 //!
 //! Policies: `progressive`, `static-ratio` (oracle-tuned), `vicidial-adaptive`, `switchboard`
 //! (ours, learning online) and the `bound` figure.
 
+pub mod chart;
 pub mod dist;
 mod report;
 pub mod scenario;

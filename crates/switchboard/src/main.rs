@@ -83,6 +83,11 @@ enum Bench {
         /// Run only this cap (0.03 for 3%).
         #[arg(long)]
         cap: Option<f64>,
+        /// Also write an SVG chart of talk-min/agent-hour against abandon %, one curve per
+        /// policy (each run at caps of 1-6%), for every agent count (`-nN` is added to the name
+        /// when there are several).
+        #[arg(long)]
+        chart: Option<PathBuf>,
     },
 }
 
@@ -90,6 +95,7 @@ fn bench_dialer(
     scenario: &std::path::Path,
     format: &str,
     options: sim::dialer_bench::BenchOptions,
+    chart: Option<PathBuf>,
 ) -> anyhow::Result<String> {
     use sim::dialer_bench::{run_dialer_bench, Scenario};
     if format != "json" && format != "md" {
@@ -100,7 +106,46 @@ fn bench_dialer(
     let stem = scenario.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
     let scenario = Scenario::parse(&text, &stem)?;
     let report = run_dialer_bench(&scenario, &options, &mut |line| eprintln!("{line}"))?;
+    if let Some(path) = chart {
+        write_charts(&scenario, &report, &path)?;
+    }
     Ok(if format == "md" { report.to_markdown() } else { report.to_json() })
+}
+
+/// One chart per agent count of the report, marking the first cap run for it.
+fn write_charts(
+    scenario: &sim::dialer_bench::Scenario,
+    report: &sim::dialer_bench::DialerBenchReport,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    use sim::dialer_bench::chart::{render_svg, trade_off_curves};
+    let mut agent_counts: Vec<(u32, f64)> = Vec::new();
+    for cell in &report.cells {
+        if !agent_counts.iter().any(|(a, _)| *a == cell.agents) {
+            agent_counts.push((cell.agents, cell.cap));
+        }
+    }
+    let seeds: Vec<u64> = (0..report.replications)
+        .map(|r| sim::dialer_bench::replication_seed(report.seed, r))
+        .collect();
+    let bound = scenario.bound_talk_min_per_agent_hour();
+    for &(agents, cap) in &agent_counts {
+        eprintln!("chart: N={agents}, policies at caps 1-6%");
+        let curves = trade_off_curves(scenario, agents, &seeds);
+        let title =
+            format!("Scenario {}, N = {agents}: talk against abandon rate", report.scenario);
+        let file = if agent_counts.len() == 1 {
+            path.to_path_buf()
+        } else {
+            let stem =
+                path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+            path.with_file_name(format!("{stem}-n{agents}.svg"))
+        };
+        std::fs::write(&file, render_svg(&title, &curves, cap, bound))
+            .with_context(|| format!("writing {}", file.display()))?;
+        eprintln!("chart: wrote {}", file.display());
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -149,11 +194,11 @@ async fn main() -> anyhow::Result<()> {
                     switchboard::bench::dial_latency(samples, &order).await?
                 }
                 Bench::IdleRss { settle_s } => switchboard::bench::idle_rss(settle_s).await?,
-                Bench::Dialer { scenario, format, replications, seed, agents, cap } => {
+                Bench::Dialer { scenario, format, replications, seed, agents, cap, chart } => {
                     let options =
                         sim::dialer_bench::BenchOptions { replications, seed, agents, cap };
                     // Text (JSON or markdown), not a JSON value like the others.
-                    println!("{}", bench_dialer(&scenario, &format, options)?.trim_end());
+                    println!("{}", bench_dialer(&scenario, &format, options, chart)?.trim_end());
                     return Ok(());
                 }
             };
