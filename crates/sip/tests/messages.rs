@@ -1,30 +1,17 @@
 //! Message round-trips from `test_data/`, snapshots of what we send, and one error test per
 //! limit and malformed line.
 
+mod common;
+
+use common::{fixture, FIXTURES};
 use expect_test::{expect, Expect};
 use sip::limits::{BODY_BYTES_MAX, HEADERS_MAX, HEADER_LINE_BYTES_MAX, MESSAGE_BYTES_MAX};
 use sip::message::{CSeq, HeaderAccess, HeaderName, Method};
 use sip::{Message, ParseError, StreamFramer};
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/test_data/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
 fn parse_fixture(name: &str) -> Message {
     Message::parse(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
-
-const FIXTURES: &[&str] = &[
-    "invite.sip",
-    "register.sip",
-    "ok200.sip",
-    "ack.sip",
-    "bye.sip",
-    "cancel.sip",
-    "options.sip",
-    "unauthorized401.sip",
-];
 
 #[test]
 fn every_fixture_round_trips() {

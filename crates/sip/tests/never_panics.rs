@@ -2,6 +2,9 @@
 //! Whatever parses is also pushed through a transaction layer. Case counts stay small so the
 //! crate's tests run in seconds; the `cargo fuzz` target (issue 3) digs deeper.
 
+mod common;
+
+use common::{fixture, FIXTURES};
 use domain::Timestamp;
 use proptest::prelude::*;
 use sip::digest::{Challenge, Credentials};
@@ -10,25 +13,8 @@ use sip::sdp::SessionDescription;
 use sip::transaction::TimerConfig;
 use sip::{Message, Peer, StreamFramer, TransactionConfig, TransactionLayer, Transport};
 
-const FIXTURES: &[&str] = &[
-    "invite.sip",
-    "register.sip",
-    "ok200.sip",
-    "ack.sip",
-    "bye.sip",
-    "cancel.sip",
-    "options.sip",
-    "unauthorized401.sip",
-];
-
 fn fixtures() -> Vec<Vec<u8>> {
-    FIXTURES
-        .iter()
-        .map(|name| {
-            let path = format!("{}/test_data/{name}", env!("CARGO_MANIFEST_DIR"));
-            std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-        })
-        .collect()
+    FIXTURES.iter().map(|name| fixture(name)).collect()
 }
 
 #[derive(Clone, Debug)]

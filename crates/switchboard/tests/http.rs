@@ -359,15 +359,7 @@ async fn cors_openapi_metrics_health_and_websocket() {
         .await
         .unwrap();
     assert_eq!(evil.status(), StatusCode::FORBIDDEN);
-    let w: Value = Client::new()
-        .get(format!("{base}/api/v1/public/widgets/demo-shop"))
-        .header("origin", &origin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let w = widget_settings(&base, &origin).await;
     assert_eq!(
         (w["open_now"].as_bool(), w["button_text"].as_str()),
         (Some(true), Some("Call me back"))
@@ -487,15 +479,7 @@ async fn preferred_times_and_business_hours_schedule_the_dial() {
     let alice = Session::login(&base, "alice").await;
     alice.available().await;
 
-    let w: Value = Client::new()
-        .get(format!("{base}/api/v1/public/widgets/demo-shop"))
-        .header("origin", &origin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let w = widget_settings(&base, &origin).await;
     assert_eq!(w["open_now"], false);
     let next_open = w["next_open_at"].as_str().expect("the widget offers the next open slot");
     assert!(next_open.ends_with("T09:00:00.000Z"), "{next_open}");

@@ -124,3 +124,16 @@ pub async fn post_callback(base: &str, origin: &str, body: Value) -> Response {
         .await
         .expect("callback post")
 }
+
+/// The widget's public settings, fetched as the shop page would.
+pub async fn widget_settings(base: &str, origin: &str) -> Value {
+    Client::new()
+        .get(format!("{base}/api/v1/public/widgets/demo-shop"))
+        .header("origin", origin)
+        .send()
+        .await
+        .expect("widget request")
+        .json()
+        .await
+        .expect("widget json")
+}
