@@ -103,6 +103,33 @@ pub(crate) async fn hangup(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct DtmfRequest {
+    /// Keys to press, 1 to 32 of `0-9 * # A-D`.
+    pub digits: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/dtmf", tag = "agent", params(("id" = u64, Path, description = "interaction id")), request_body = DtmfRequest, responses((status = 200, description = "sent to the customer's leg"), (status = 401, description = "not signed in"), (status = 403, description = "requires the agent role, or a missing X-CSRF-Token on a cookie write"), (status = 422, description = "invalid field (named in error.field)")))]
+pub(crate) async fn dtmf(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<u64>,
+    ApiJson(req): ApiJson<DtmfRequest>,
+) -> ApiResult<Json<Value>> {
+    let valid = (1..=domain::telephony::DTMF_DIGITS_MAX).contains(&req.digits.len())
+        && req.digits.chars().all(|c| "0123456789*#ABCD".contains(c));
+    if !valid {
+        return Err(ApiError::field("digits", "1 to 32 of 0-9, *, #, A-D"));
+    }
+    agent_input(&state, &caller, |agent| Input::SendDtmf {
+        agent,
+        interaction: InteractionId(id),
+        digits: req.digits,
+    })
+    .await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct WrapUpRequest {
     pub disposition: String,
     #[serde(default)]
@@ -180,6 +207,38 @@ pub(crate) async fn get_card(
     Ok(Json(views::card(&state, id, 0).await?))
 }
 
+/// Recordings are read whole; a longer file is refused rather than loaded.
+const RECORDING_BYTES_MAX: u64 = 512 * 1024 * 1024;
+
+#[utoipa::path(get, path = "/api/v1/interactions/{id}/recording", tag = "agent", params(("id" = i64, Path, description = "interaction id")), responses((status = 200, description = "the call recording: stereo WAV, customer left, agent right", content_type = "audio/wav"), (status = 401, description = "not signed in"), (status = 403, description = "requires the agent role (the agent who took the call) or supervisor"), (status = 404, description = "no such interaction, or it has no recording")))]
+pub(crate) async fn recording(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    caller.require(Role::Agent)?;
+    let ix = state.store.interaction(id).await?.ok_or(ApiError::NotFound("interaction"))?;
+    if caller.role == Role::Agent && ix.agent_id != Some(caller.agent_id()?) {
+        return Err(ApiError::Forbidden("this interaction was handled by another agent".into()));
+    }
+    let path = state.recording_path(id).ok_or(ApiError::NotFound("recording"))?;
+    let too_big = tokio::fs::metadata(&path).await.map(|m| m.len() > RECORDING_BYTES_MAX);
+    if too_big.unwrap_or(true) {
+        return Err(ApiError::NotFound("recording"));
+    }
+    let bytes = tokio::fs::read(&path).await.map_err(|_| ApiError::NotFound("recording"))?;
+    let disposition = format!("attachment; filename=\"interaction-{id}.wav\"");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "audio/wav".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 #[derive(Deserialize)]
 pub(crate) struct Limit {
     limit: Option<i64>,
@@ -206,6 +265,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/agent/offers/{id}/reject", post(reject))
         .route("/api/v1/agent/history", get(history))
         .route("/api/v1/interactions/{id}", get(get_card))
+        .route("/api/v1/interactions/{id}/recording", get(recording))
         .route("/api/v1/interactions/{id}/hangup", post(hangup))
+        .route("/api/v1/interactions/{id}/dtmf", post(dtmf))
         .route("/api/v1/interactions/{id}/wrapup", post(wrap_up))
 }

@@ -92,6 +92,14 @@ impl From<engine::EngineError> for ApiError {
                 ApiError::Conflict(e.to_string())
             }
             E::UnknownAgent(_) => ApiError::NotFound("agent"),
+            E::Campaign(engine::CampaignError::Unknown(_)) => ApiError::NotFound("campaign"),
+            E::Campaign(engine::CampaignError::TooMany | engine::CampaignError::DncFull) => {
+                ApiError::Unavailable(e.to_string())
+            }
+            E::Campaign(engine::CampaignError::TooManyContacts) => {
+                ApiError::field("body", e.to_string())
+            }
+            E::Campaign(_) => ApiError::Conflict(e.to_string()),
             other => ApiError::BadRequest(other.to_string()),
         }
     }

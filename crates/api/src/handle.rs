@@ -6,8 +6,12 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::ApiError;
 
-/// A closure the engine actor runs with exclusive access and the current time.
-pub type EngineRequest = Box<dyn FnOnce(&mut Center, Timestamp) + Send>;
+/// A closure the engine actor runs with exclusive access and the current time. It returns
+/// the reply, which the actor sends only after the events it caused are committed.
+pub type EngineRequest = Box<dyn FnOnce(&mut Center, Timestamp) -> EngineReply + Send>;
+
+/// Sends a request's result to its caller.
+pub type EngineReply = Box<dyn FnOnce() + Send>;
 
 /// Requests waiting for the engine at most; beyond, callers get 503.
 pub const ENGINE_INBOX_MAX: usize = 4_096;
@@ -30,7 +34,10 @@ impl EngineHandle {
     ) -> Result<T, ApiError> {
         let (reply, rx) = oneshot::channel();
         let request: EngineRequest = Box::new(move |center, now| {
-            let _ = reply.send(f(center, now));
+            let result = f(center, now);
+            Box::new(move || {
+                let _ = reply.send(result);
+            })
         });
         self.tx.try_send(request).map_err(|_| ApiError::Unavailable("engine is busy".into()))?;
         rx.await.map_err(|_| ApiError::Unavailable("engine stopped".into()))

@@ -9,6 +9,8 @@ mod agent;
 pub mod assets;
 mod auth;
 mod body;
+mod campaign_settings;
+mod campaigns;
 mod error;
 mod handle;
 mod metrics;
@@ -28,8 +30,10 @@ pub use admin::{
     create_widget_row, save_queue, save_script, save_user, ScriptInput, UserInput, WidgetInput,
 };
 pub use auth::hash_password;
+pub use campaign_settings::CampaignSettings;
+pub use campaigns::{rebuild_campaigns, seed_campaign};
 pub use error::ApiError;
-pub use handle::{EngineHandle, EngineRequest};
+pub use handle::{EngineHandle, EngineReply, EngineRequest};
 pub use metrics::Metrics;
 pub use ratelimit::RateLimitConfig;
 pub use script::{validate_script, ScriptDef};
@@ -46,11 +50,14 @@ pub fn router(state: AppState) -> Router {
         .merge(agent::routes())
         .merge(supervisor::routes())
         .merge(admin::routes())
+        .merge(campaigns::routes())
         .merge(ws::routes())
         .merge(openapi::routes())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(assets::serve)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(256 * 1024))
+        // After the general limit: a contact upload is larger and bounded on its own.
+        .merge(campaigns::upload_routes())
         .with_state(state)
 }
 

@@ -46,9 +46,28 @@ pub struct AppState {
     pub(crate) limits: RateLimits,
     /// Set the `Secure` flag on cookies (behind HTTPS).
     pub secure_cookies: bool,
+    /// Agents whose SIP phones are registered; `None` on the simulated network.
+    pub registered_phones: Option<tokio::sync::watch::Receiver<Vec<domain::AgentId>>>,
+    /// Where call recordings are, named `interaction-<id>.wav`; `None`: no recordings.
+    pub recordings_dir: Option<std::path::PathBuf>,
 }
 
 impl AppState {
+    /// The agent's phone as the console shows it: `simulated`, `registered` or `unregistered`.
+    pub fn phone_status(&self, agent: domain::AgentId) -> &'static str {
+        match &self.registered_phones {
+            None => "simulated",
+            Some(phones) if phones.borrow().contains(&agent) => "registered",
+            Some(_) => "unregistered",
+        }
+    }
+
+    /// The recording file of an interaction, if one was written.
+    pub fn recording_path(&self, interaction: i64) -> Option<std::path::PathBuf> {
+        let path = self.recordings_dir.as_ref()?.join(format!("interaction-{interaction}.wav"));
+        path.is_file().then_some(path)
+    }
+
     pub fn new(
         store: Store,
         engine: EngineHandle,
@@ -64,6 +83,8 @@ impl AppState {
             metrics: Metrics::default(),
             limits: RateLimits::new(limits),
             secure_cookies,
+            registered_phones: None,
+            recordings_dir: None,
         }
     }
 }

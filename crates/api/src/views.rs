@@ -70,6 +70,8 @@ pub struct Card {
     #[schema(value_type = Object)]
     pub script: Option<Value>,
     pub dispositions: Vec<String>,
+    /// Where to download the call's recording (SIP calls), once the call has ended.
+    pub recording_url: Option<String>,
 }
 
 #[derive(Serialize, Clone, utoipa::ToSchema)]
@@ -85,6 +87,8 @@ pub struct InteractionDto {
 pub struct AgentStateDto {
     pub agent_id: i64,
     pub name: String,
+    /// The agent's phone: `simulated`, `registered` or `unregistered` (SIP).
+    pub phone: String,
     pub status: String,
     pub reason: Option<String>,
     pub status_since: String,
@@ -159,6 +163,42 @@ pub(crate) fn history(
     rows.iter().map(|(cb, ix)| history_item(cb, ix, names)).collect()
 }
 
+/// The screen-pop card of an inbound call, from what the engine knows: the caller's number,
+/// the queue's script and dispositions, and earlier contacts from that number.
+async fn inbound_card(state: &AppState, info: &engine::InteractionInfo) -> ApiResult<Card> {
+    let caller = info.caller.clone().unwrap_or_default();
+    let queue = state.store.settings(SettingsTable::Queues, info.queue.0 as i64).await?;
+    let (queue_name, settings) = match queue {
+        Some(q) => (q.name, serde_json::from_value::<QueueSettings>(q.settings).ok()),
+        None => (String::new(), None),
+    };
+    let script = match settings.as_ref().and_then(|s| s.script_id) {
+        Some(id) => state.store.settings(SettingsTable::Scripts, id).await?.map(|s| s.settings),
+        None => None,
+    };
+    let names = user_names(state).await?;
+    let earlier = state.store.history_by_phone(&caller, CARD_HISTORY_MAX).await?;
+    let id = info.id.0 as i64;
+    Ok(Card {
+        interaction_id: id,
+        callback_id: 0,
+        queue_name,
+        customer: CustomerDto { name: String::new(), phone: caller },
+        topic: "Inbound call".into(),
+        page_url: String::new(),
+        custom_fields: Value::Object(Default::default()),
+        requested_at: rfc3339(info.since.as_millis()),
+        preferred_at: None,
+        attempt: 1,
+        history: history(&earlier, &names),
+        script,
+        dispositions: settings.map(|s| s.dispositions).unwrap_or_default(),
+        recording_url: state
+            .recording_path(id)
+            .map(|_| format!("/api/v1/interactions/{id}/recording")),
+    })
+}
+
 /// The screen-pop card of one interaction.
 pub(crate) async fn card(state: &AppState, interaction_id: i64, attempt: i64) -> ApiResult<Card> {
     let ix =
@@ -203,6 +243,9 @@ pub(crate) async fn card(state: &AppState, interaction_id: i64, attempt: i64) ->
         history: history(&earlier, &names),
         script,
         dispositions: settings.map(|s| s.dispositions).unwrap_or_default(),
+        recording_url: state
+            .recording_path(ix.id)
+            .map(|_| format!("/api/v1/interactions/{}/recording", ix.id)),
     })
 }
 
@@ -214,6 +257,7 @@ pub(crate) async fn agent_state(state: &AppState, agent_id: i64) -> ApiResult<Ag
         return Ok(AgentStateDto {
             agent_id,
             name: user.name,
+            phone: state.phone_status(AgentId(agent_id as u64)).into(),
             status: "offline".into(),
             reason: None,
             status_since: rfc3339(user.status_since),
@@ -255,10 +299,14 @@ pub(crate) async fn agent_state(state: &AppState, agent_id: i64) -> ApiResult<Ag
     for i in &snap.interactions {
         // An interaction the store has not seen yet (its events are still being committed)
         // appears on the next push.
-        let Ok(card) = card(state, i.id.0 as i64, i64::from(i.attempt)).await else { continue };
+        let card = match i.callback {
+            Some(_) => card(state, i.id.0 as i64, i64::from(i.attempt)).await,
+            None => inbound_card(state, i).await,
+        };
+        let Ok(card) = card else { continue };
         interactions.push(InteractionDto {
             id: i.id.0,
-            kind: "callback".into(),
+            kind: if i.callback.is_some() { "callback" } else { "inbound" }.into(),
             state: match i.phase {
                 engine::Phase::Queued | engine::Phase::Offered => "dialing_agent".into(),
                 other => other.as_str().into(),
@@ -270,6 +318,7 @@ pub(crate) async fn agent_state(state: &AppState, agent_id: i64) -> ApiResult<Ag
     Ok(AgentStateDto {
         agent_id,
         name: user.name,
+        phone: state.phone_status(AgentId(agent_id as u64)).into(),
         status,
         reason,
         status_since: rfc3339(snap.since.as_millis()),
@@ -290,9 +339,15 @@ pub(crate) async fn overview(state: &AppState) -> ApiResult<Overview> {
                 .collect();
             let agents: Vec<_> =
                 c.agent_ids().into_iter().filter_map(|a| c.agent_snapshot(a)).collect();
-            (queues, agents, now)
+            // Campaign calls are not in the agent's snapshot; the wallboard shows them too.
+            let campaign: HashMap<u64, u64> = agents
+                .iter()
+                .filter_map(|a| c.campaign_call_of(a.id).map(|x| (a.id.0, x.call.0)))
+                .collect();
+            (queues, (agents, campaign), now)
         })
         .await?;
+    let (agents, campaign) = agents;
     let stored = state.store.list_settings(SettingsTable::Queues).await?;
     let mut queue_names: HashMap<i64, String> = HashMap::new();
     let mut service_levels: HashMap<i64, f64> = HashMap::new();
@@ -335,12 +390,13 @@ pub(crate) async fn overview(state: &AppState) -> ApiResult<Overview> {
                     status,
                     reason,
                     status_since: rfc3339(a.since.as_millis()),
-                    interaction_id: active.map(|i| i.id.0),
+                    interaction_id: active.map(|i| i.id.0).or(campaign.get(&a.id.0).copied()),
                     load_voice: a
                         .interactions
                         .iter()
                         .filter(|i| i.phase != engine::Phase::Ended)
-                        .count(),
+                        .count()
+                        + usize::from(campaign.contains_key(&a.id.0)),
                 }
             })
             .collect(),

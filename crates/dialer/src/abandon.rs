@@ -152,6 +152,22 @@ impl AbandonLedger {
         self.first_ms.is_some_and(|f| now_ms.saturating_sub(f) >= self.rule.window_ms())
     }
 
+    /// Drops buckets that left the window by `now_ms` (recording does this too); the window
+    /// counts then describe the window ending at `now_ms`.
+    pub fn advance(&mut self, now_ms: u64) {
+        self.evict(now_ms);
+    }
+
+    /// Live answers in the current window.
+    pub fn live_in_window(&self) -> u64 {
+        self.window_live
+    }
+
+    /// Abandons in the current window.
+    pub fn abandoned_in_window(&self) -> u64 {
+        self.window_abandoned
+    }
+
     pub fn live_answered(&self) -> u64 {
         self.total_live
     }

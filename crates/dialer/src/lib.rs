@@ -1,29 +1,66 @@
-//! Campaign pacing: how many numbers to dial now so that agents keep talking while the abandon
-//! rate stays under its legal cap.
+//! Campaign rules: how many numbers to dial now so that agents keep talking while the abandon
+//! rate stays under its legal cap, and whom to call when: calling windows, retries, do-not-call
+//! lists, contact import and message templates.
 //!
-//! Pure: no I/O, no clock, no global randomness. Time is an argument in milliseconds (`now_ms`,
-//! any fixed origin); durations are milliseconds too.
+//! Pure: no I/O, no clock, no global randomness, no async. Pacing takes time as milliseconds
+//! (`now_ms`, any fixed origin); the campaign rules take wall-clock time as
+//! [`domain::Timestamp`], because calling windows are in the contact's local time.
 //!
+//! Pacing:
 //! - [`PacingPolicy`]: the one interface a pacing policy implements. The caller (the simulator
 //!   today, the engine later) reports what happened with [`PacingPolicy::handle_outcome`] and asks
 //!   [`PacingPolicy::poll_dials`] with a [`Snapshot`] of the campaign how many dials to place.
 //! - [`Pacer`]: wraps a policy with the campaign's [`PacingLimits`] (lines, no-answer timeout)
 //!   and enforces them whatever the policy says.
 //! - [`abandon`]: abandon-rate accounting as the benchmark document and the regulators define it.
+//! - [`cap`]: [`CapGuard`] wraps any policy so the abandon rate cannot exceed the cap (it falls
+//!   back to progressive when the worst case would).
 //! - Policies: [`Progressive`], [`StaticRatio`], [`VicidialAdaptive`] and ours, [`Predictive`].
+//!
+//! Campaign rules:
+//! - [`window`]: calling windows in the contact's local time (`chrono-tz`, DST-correct) and the
+//!   contact's zone from the number ([`zone_for_number`]).
+//! - [`retry`]: attempts and per-outcome delays ([`RetryRules::next_attempt`]), the UK 72-hour
+//!   hold of abandoned numbers ([`AbandonedNumbers`]).
+//! - [`dnc`]: global and per-campaign do-not-call lists ([`DncRegistry`]).
+//! - [`gate`]: [`check_dial`], every rule at the moment of dialing.
+//! - [`import`]: streaming CSV import of contacts ([`Importer`]) with per-row errors.
+//! - [`template`]: `{field}` message templates and the ready robocall templates.
 
 pub mod abandon;
+pub mod cap;
+pub mod dnc;
+pub mod gate;
+pub mod import;
 mod learn;
 mod predictive;
 mod progressive;
+pub mod retry;
 mod static_ratio;
+pub mod template;
 mod vicidial;
+pub mod window;
 
 pub use abandon::{AbandonLedger, AbandonRule, AbandonWindowError};
+pub use cap::{CapError, CapGuard};
+pub use dnc::{CampaignId, DncError, DncHit, DncList, DncRegistry};
+pub use gate::{check_dial, DialBlock, DialRules};
+pub use import::{
+    ColumnMapping, Contact, ImportConfig, ImportError, ImportSummary, Importer, RowError,
+    RowErrorKind, RowErrorReason, RowResult,
+};
 pub use predictive::{Predictive, PredictiveConfig};
 pub use progressive::Progressive;
+pub use retry::{
+    AbandonedNumbers, AbandonedNumbersFull, CallOutcome, ContactState, Decision, FinalStatus,
+    RetryDelays, RetryError, RetryRules, RetrySpec,
+};
 pub use static_ratio::StaticRatio;
+pub use template::{
+    ready_template, ready_templates, KeyAction, Template, TemplateError, TemplateSpec,
+};
 pub use vicidial::{VicidialAdaptive, VicidialDropMode};
+pub use window::{zone_for_number, CallingWindow, LocalRange, WindowError, WindowSpec, ZoneSource};
 
 /// Outstanding dials allowed per campaign, whatever the configuration says.
 pub const LINES_MAX: u32 = 100_000;

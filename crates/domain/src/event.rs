@@ -1,6 +1,7 @@
 //! Durable events: every state change of a contact or an agent. The engine emits them, the
 //! store appends them to the log and updates its tables from them in the same transaction.
 
+use crate::campaign::CampaignEvent;
 use crate::{AgentId, CallbackId, InteractionId, QueueId, Timestamp};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +24,8 @@ pub enum Outcome {
     Cancelled,
     /// The server stopped while the interaction was open.
     Interrupted,
+    /// An inbound caller hung up before talking to an agent.
+    Abandoned,
 }
 
 impl Outcome {
@@ -35,6 +38,7 @@ impl Outcome {
             Outcome::AgentFailed => "agent_failed",
             Outcome::Cancelled => "cancelled",
             Outcome::Interrupted => "interrupted",
+            Outcome::Abandoned => "abandoned",
         }
     }
 }
@@ -108,6 +112,13 @@ pub enum EventKind {
         callback: CallbackId,
         queue: QueueId,
     },
+    /// An arriving call entered the router as a task (after its menu, if any).
+    InboundQueued {
+        interaction: InteractionId,
+        queue: QueueId,
+        /// The calling number as the carrier sent it.
+        caller: String,
+    },
     /// An agent was reserved for the interaction.
     AgentReserved {
         interaction: InteractionId,
@@ -144,6 +155,8 @@ pub enum EventKind {
         agent: AgentId,
         state: AgentState,
     },
+    /// An outbound campaign changed (see [`crate::campaign`]).
+    Campaign(CampaignEvent),
 }
 
 impl EventKind {
@@ -152,6 +165,7 @@ impl EventKind {
         match self {
             EventKind::CallbackScheduled { .. } => "callback_scheduled",
             EventKind::InteractionQueued { .. } => "interaction_queued",
+            EventKind::InboundQueued { .. } => "inbound_queued",
             EventKind::AgentReserved { .. } => "agent_reserved",
             EventKind::AgentConnected { .. } => "agent_connected",
             EventKind::CustomerDialed { .. } => "customer_dialed",
@@ -160,6 +174,7 @@ impl EventKind {
             EventKind::InteractionEnded { .. } => "interaction_ended",
             EventKind::CallbackFinished { .. } => "callback_finished",
             EventKind::AgentStatusChanged { .. } => "agent_status_changed",
+            EventKind::Campaign(e) => e.name(),
         }
     }
 }

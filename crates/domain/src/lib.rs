@@ -3,6 +3,7 @@
 //!
 //! Architecture Invariant: this crate does no I/O and never reads a clock.
 
+pub mod campaign;
 pub mod channel;
 pub mod event;
 pub mod ids;

@@ -1,7 +1,7 @@
 //! The contract between the engine and any phone network (simulated or SIP): commands out,
 //! leg events in. Both sides are plain data so either network can sit behind it.
 
-use crate::{AgentId, LegId, PhoneNumber};
+use crate::{AgentId, InteractionId, LegId, PhoneNumber};
 
 /// Who a leg calls.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,7 +27,42 @@ pub enum TelCommand {
     Hangup { leg: LegId },
     /// Connect the media of two answered legs.
     Bridge { a: LegId, b: LegId },
+    /// Record a bridged call, customer on the left channel and agent on the right, linked to
+    /// `interaction`. Networks without media (the simulated one) ignore it.
+    Record { interaction: InteractionId, customer: LegId, agent: LegId },
+    /// Play a prompt to an answered leg, replacing what it was hearing. `prompt` names a WAV
+    /// file in the prompt directory, or is `tts:<language>:<text>` for speech synthesis.
+    Play { leg: LegId, prompt: String, looping: bool },
+    /// Stop playing to a leg (silence).
+    StopPlay { leg: LegId },
+    /// Send key presses to a leg (RFC 4733), 100 ms each with 100 ms between.
+    SendDtmf { leg: LegId, digits: String },
 }
+
+/// Key presses sent in one command at most.
+pub const DTMF_DIGITS_MAX: usize = 32;
+
+/// Everything a network reports: leg progress, calls arriving, key presses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetEvent {
+    Leg(LegEvent),
+    /// A call arrived and the network answered it as `leg`; the engine decides what the caller
+    /// hears and where the call goes. `caller` is the calling number as the carrier sent it.
+    Incoming {
+        leg: LegId,
+        caller: String,
+        dialed: String,
+    },
+    /// A key pressed on `leg` (RFC 4733 or SIP INFO): `0`-`9`, `*`, `#`, `A`-`D`.
+    Dtmf {
+        leg: LegId,
+        digit: char,
+    },
+}
+
+/// Legs the network creates for arriving calls take ids from here up, so they never collide
+/// with the ids the engine gives its own legs.
+pub const INBOUND_LEG_ID_MIN: u64 = 1 << 62;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LegEventKind {

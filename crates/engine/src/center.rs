@@ -7,6 +7,7 @@ use domain::{AgentId, CallbackId, InteractionId, LegId, OfferId, QueueId, TaskId
 use routing::{AgentStatus, Router, RoutingError, RoutingEvent};
 use thiserror::Error;
 
+use crate::campaign::{CampaignError, Campaigns};
 use crate::config::{CenterConfig, QueueSetup};
 use crate::io::{CallbackSpec, Input, Notice, Output};
 use crate::snapshot::{OfferInfo, Phase};
@@ -34,6 +35,8 @@ pub enum EngineError {
     NotYourInteraction(InteractionId),
     #[error("interaction {0:?} is not waiting for wrap-up")]
     NotWrappingUp(InteractionId),
+    #[error(transparent)]
+    Campaign(CampaignError),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,7 +62,10 @@ pub(crate) struct Callback {
 
 pub(crate) struct Interaction {
     pub id: InteractionId,
-    pub callback: CallbackId,
+    /// The callback this attempt serves; `None` for an inbound call.
+    pub callback: Option<CallbackId>,
+    /// An inbound call's calling number.
+    pub caller: Option<String>,
     pub queue: QueueId,
     /// Dial number of this attempt (0 until the customer is dialed).
     pub attempt: u32,
@@ -86,6 +92,11 @@ pub struct Center {
     pub(crate) next_leg: u64,
     pub(crate) outputs: VecDeque<Output>,
     pub(crate) now: Timestamp,
+    pub(crate) inbound_routes: Vec<crate::inbound::InboundRoute>,
+    /// Callers in a greeting menu, by leg, and when each menu times out.
+    pub(crate) ivr: HashMap<LegId, crate::inbound::IvrCall>,
+    pub(crate) ivr_due: BTreeSet<(Timestamp, LegId)>,
+    pub(crate) campaigns: Campaigns,
 }
 
 impl Center {
@@ -103,6 +114,10 @@ impl Center {
             legs: HashMap::new(),
             outputs: VecDeque::new(),
             now: Timestamp::ZERO,
+            inbound_routes: Vec::new(),
+            ivr: HashMap::new(),
+            ivr_due: BTreeSet::new(),
+            campaigns: Campaigns::new(),
         }
     }
 
@@ -112,6 +127,7 @@ impl Center {
         self.now = self.now.max(now);
         let result = self.dispatch(input);
         self.drain_router();
+        self.pace_campaigns();
         result
     }
 
@@ -121,17 +137,19 @@ impl Center {
 
     pub fn poll_timeout(&self) -> Option<Timestamp> {
         let due = self.due.first().map(|(t, _)| *t);
-        match (due, self.router.poll_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let ivr = self.ivr_due.first().map(|(t, _)| *t);
+        let campaigns = self.campaign_timeout();
+        [due, ivr, self.router.poll_timeout(), campaigns].into_iter().flatten().min()
     }
 
     fn dispatch(&mut self, input: Input) -> Result<(), EngineError> {
         match input {
             Input::Tick => {
                 self.fire_due();
+                self.fire_ivr_timeouts();
                 self.router.handle_timeout(self.now);
+                self.drain_router();
+                self.campaign_tick();
                 Ok(())
             }
             Input::UpsertQueue(setup) => {
@@ -164,9 +182,30 @@ impl Center {
                 Ok(())
             }
             Input::Hangup { agent, interaction } => self.agent_hangup(agent, interaction),
+            Input::SendDtmf { agent, interaction, digits } => {
+                self.agent_dtmf(agent, interaction, digits)
+            }
             Input::WrapUpDone { agent, interaction } => self.wrap_up_done(agent, interaction),
             Input::Leg(event) => {
-                self.on_leg_event(event);
+                if event.kind.is_final() && self.ivr_hangup(event.leg) {
+                    return Ok(());
+                }
+                if !self.campaign_leg_event(event) {
+                    self.on_leg_event(event);
+                }
+                Ok(())
+            }
+            Input::Campaign(input) => self.handle_campaign(input),
+            Input::SetInboundRoutes(routes) => {
+                self.set_inbound_routes(routes);
+                Ok(())
+            }
+            Input::Incoming { leg, caller, dialed } => {
+                self.on_incoming(leg, caller, &dialed);
+                Ok(())
+            }
+            Input::Dtmf { leg, digit } => {
+                self.on_dtmf(leg, digit);
                 Ok(())
             }
         }
@@ -270,8 +309,9 @@ impl Center {
     }
 
     /// Handles every event the router queued, including those caused by the handling itself.
-    fn drain_router(&mut self) {
+    pub(crate) fn drain_router(&mut self) {
         while let Some(event) = self.router.poll_event() {
+            let Some(event) = self.campaign_routing_event(event) else { continue };
             match event {
                 RoutingEvent::Offered { offer, task, agent, expires_at } => {
                     self.on_offered(offer, InteractionId(task.0), agent, expires_at);

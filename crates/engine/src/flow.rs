@@ -36,7 +36,8 @@ impl Center {
             ix,
             Interaction {
                 id: ix,
-                callback: id,
+                callback: Some(id),
+                caller: None,
                 queue,
                 attempt: 0,
                 agent: None,
@@ -75,9 +76,11 @@ impl Center {
         self.persist(EventKind::AgentReserved { interaction: ix, agent });
         self.notify(Notice::Agent(agent));
         self.notify(Notice::Queue(queue));
-        self.notify(Notice::Callback(callback));
+        self.notify_callback(callback);
         let Some(policy) = self.queues.get(&queue).map(|q| q.callback.clone()) else { return };
-        match (policy.order, policy.accept) {
+        // A caller is already on the line: ring the agent first whatever the callback order.
+        let order = if callback.is_none() { CallOrder::AgentFirst } else { policy.order };
+        match (order, policy.accept) {
             (CallOrder::CustomerFirst, _) => {
                 // The agent is held for this customer; the offer is settled now.
                 if self.router.handle_accept(self.now, offer).is_ok() {
@@ -153,7 +156,13 @@ impl Center {
             self.outputs.push_back(Output::Telephony(TelCommand::Hangup { leg }));
         }
         self.notify(Notice::Queue(queue));
-        self.notify(Notice::Callback(callback));
+        self.notify_callback(callback);
+    }
+
+    fn notify_callback(&mut self, callback: Option<CallbackId>) {
+        if let Some(callback) = callback {
+            self.notify(Notice::Callback(callback));
+        }
     }
 
     fn dial_agent(&mut self, ix: InteractionId) {
@@ -179,7 +188,7 @@ impl Center {
 
     fn dial_customer(&mut self, ix: InteractionId) {
         let Some(inter) = self.interactions.get(&ix) else { return };
-        let (callback, queue) = (inter.callback, inter.queue);
+        let (Some(callback), queue) = (inter.callback, inter.queue) else { return };
         let Some(cb) = self.callbacks.get_mut(&callback) else { return };
         cb.spec.attempts += 1;
         let attempt = cb.spec.attempts;
@@ -227,8 +236,13 @@ impl Center {
         }
         let Some(inter) = self.interactions.get(&ix) else { return };
         let (phase, offer, agent) = (inter.phase, inter.offer, inter.agent);
-        let order =
-            self.queues.get(&inter.queue).map_or(CallOrder::AgentFirst, |q| q.callback.order);
+        let inbound = inter.callback.is_none();
+        let order = if inbound {
+            // The caller is on the line: once the agent answers, they are bridged.
+            CallOrder::CustomerFirst
+        } else {
+            self.queues.get(&inter.queue).map_or(CallOrder::AgentFirst, |q| q.callback.order)
+        };
         match (side, event.kind) {
             (_, LegEventKind::Ringing) => {}
             (Side::Agent, LegEventKind::Answered) => {
@@ -276,6 +290,7 @@ impl Center {
             (Side::Customer, kind) => {
                 let outcome = match (phase, kind) {
                     (Phase::Connected, _) => Outcome::Completed,
+                    _ if inbound => Outcome::Abandoned,
                     (_, LegEventKind::Busy) => Outcome::Busy,
                     (_, LegEventKind::NoAnswer) => Outcome::NoAnswer,
                     _ => Outcome::Failed,
@@ -293,6 +308,8 @@ impl Center {
         inter.since = now;
         let agent = inter.agent;
         self.outputs.push_back(Output::Telephony(TelCommand::Bridge { a, b }));
+        let record = TelCommand::Record { interaction: ix, customer: b, agent: a };
+        self.outputs.push_back(Output::Telephony(record));
         self.persist(EventKind::Bridged { interaction: ix });
         if let Some(agent) = agent {
             self.notify(Notice::Agent(agent));
@@ -319,6 +336,21 @@ impl Center {
             _ => Outcome::AgentFailed,
         };
         self.end_interaction(ix, outcome);
+        Ok(())
+    }
+
+    /// Key presses from the agent's console to the customer's leg of a connected call.
+    pub(crate) fn agent_dtmf(
+        &mut self,
+        agent: AgentId,
+        ix: InteractionId,
+        digits: String,
+    ) -> Result<(), EngineError> {
+        let inter = self.interactions.get(&ix).ok_or(EngineError::NotYourInteraction(ix))?;
+        let connected = inter.phase == Phase::Connected && inter.agent == Some(agent);
+        let leg = inter.customer_leg.filter(|_| connected);
+        let leg = leg.ok_or(EngineError::NotYourInteraction(ix))?;
+        self.outputs.push_back(Output::Telephony(TelCommand::SendDtmf { leg, digits }));
         Ok(())
     }
 
@@ -364,7 +396,9 @@ impl Center {
             self.interactions.remove(&ix);
         }
         self.notify(Notice::Queue(queue));
-        self.next_step(callback, outcome);
+        if let Some(callback) = callback {
+            self.next_step(callback, outcome);
+        }
     }
 
     /// After an attempt: done, retry later, retry now, or give up.

@@ -2,9 +2,10 @@
 
 use domain::event::Event;
 use domain::telephony::{LegEvent, TelCommand};
-use domain::{AgentId, CallbackId, InteractionId, OfferId, PhoneNumber, QueueId, Timestamp};
+use domain::{AgentId, CallbackId, InteractionId, LegId, OfferId, PhoneNumber, QueueId, Timestamp};
 use routing::AgentProfile;
 
+use crate::campaign::CampaignInput;
 use crate::config::QueueSetup;
 
 /// A callback request as the engine needs it (its form fields stay in the store).
@@ -44,12 +45,33 @@ pub enum Input {
         agent: AgentId,
         interaction: InteractionId,
     },
+    /// The agent presses keys during a call (to reach a menu on the customer's side).
+    SendDtmf {
+        agent: AgentId,
+        interaction: InteractionId,
+        digits: String,
+    },
     /// The agent's disposition is committed; wrap-up may end.
     WrapUpDone {
         agent: AgentId,
         interaction: InteractionId,
     },
     Leg(LegEvent),
+    /// Replaces the routes for arriving calls.
+    SetInboundRoutes(Vec<crate::inbound::InboundRoute>),
+    /// The network answered an arriving call as `leg`.
+    Incoming {
+        leg: LegId,
+        caller: String,
+        dialed: String,
+    },
+    /// A key pressed on `leg`.
+    Dtmf {
+        leg: LegId,
+        digit: char,
+    },
+    /// Outbound campaigns: setup, contacts, controls, preview decisions, DNC.
+    Campaign(CampaignInput),
 }
 
 /// Something that changed and may interest a console.

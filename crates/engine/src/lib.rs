@@ -9,15 +9,26 @@
 //! Architecture Invariant: no I/O, no clock, no async. `Output::Persist` events must be committed
 //! by the shell before it executes any later output of the same drain (durability before dial).
 
+mod campaign;
+mod campaign_flow;
 mod center;
 mod config;
 mod flow;
 mod hours;
+mod inbound;
 mod io;
 mod snapshot;
 
+pub use campaign::{
+    CallPhase, CampaignCallInfo, CampaignContact, CampaignError, CampaignInput, CampaignLive,
+    CampaignSetup, DialMode, RobocallMessage, CAMPAIGN_CONTACTS_MAX, PREVIEW_MS_MAX,
+};
+pub use campaign_flow::dnc_list;
 pub use center::{Center, EngineError};
 pub use config::{AcceptMode, CallOrder, CallbackPolicy, CenterConfig, QueueSetup};
+/// The campaign rules the engine runs, for callers that build a [`CampaignSetup`].
+pub use dialer;
 pub use hours::{BusinessHours, HoursError};
+pub use inbound::InboundRoute;
 pub use io::{CallbackSpec, Input, Notice, Output};
 pub use snapshot::{AgentSnapshot, InteractionInfo, OfferInfo, Phase};

@@ -44,7 +44,10 @@ pub struct OfferInfo {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InteractionInfo {
     pub id: InteractionId,
-    pub callback: CallbackId,
+    /// `None` for an inbound call.
+    pub callback: Option<CallbackId>,
+    /// An inbound call's calling number.
+    pub caller: Option<String>,
     pub queue: QueueId,
     pub phase: Phase,
     pub since: Timestamp,
@@ -76,6 +79,7 @@ impl Center {
             .map(|i| InteractionInfo {
                 id: i.id,
                 callback: i.callback,
+                caller: i.caller.clone(),
                 queue: i.queue,
                 phase: i.phase,
                 since: i.since,
@@ -126,7 +130,7 @@ impl Center {
         for (id, cb) in &self.callbacks {
             if let Some(ix) = cb.interaction {
                 if let Some(inter) = self.interactions.get(&ix) {
-                    assert_eq!(inter.callback, *id, "interaction points at another callback");
+                    assert_eq!(inter.callback, Some(*id), "interaction points at another callback");
                 }
             }
         }

@@ -6,7 +6,7 @@ use domain::telephony::{Endpoint, LegEvent, LegEventKind, TelCommand};
 use domain::{AgentId, CallbackId, Channel, LegId, PhoneNumber, QueueId, Timestamp};
 use engine::{
     AcceptMode, BusinessHours, CallOrder, CallbackPolicy, CallbackSpec, Center, CenterConfig,
-    Input, Output, Phase, QueueSetup,
+    InboundRoute, Input, Output, Phase, QueueSetup,
 };
 use expect_test::{expect, Expect};
 use routing::{AgentProfile, QueueConfig, RouterConfig, Strategy};
@@ -119,6 +119,18 @@ impl Harness {
                 Output::Telephony(TelCommand::Bridge { a, b }) => {
                     format!("{} bridge {} {}", self.now, a.0, b.0)
                 }
+                Output::Telephony(TelCommand::Record { .. }) => continue,
+                Output::Telephony(TelCommand::Play { leg, prompt, looping }) => {
+                    let how = if looping { "looped" } else { "once" };
+                    format!("{} play leg {} {prompt} {how}", self.now, leg.0)
+                }
+                Output::Telephony(TelCommand::StopPlay { leg }) => {
+                    format!("{} stop playing leg {}", self.now, leg.0)
+                }
+                // The engine does not send key presses (yet); nothing to show.
+                Output::Telephony(TelCommand::SendDtmf { leg, digits }) => {
+                    format!("{} send keys {digits} to leg {}", self.now, leg.0)
+                }
                 Output::Notify(_) => continue,
             };
             self.log.push(line);
@@ -138,6 +150,9 @@ fn describe(kind: &EventKind) -> String {
             format!("scheduled cb{} due {} attempts {}", callback.0, due_at.as_millis(), attempts)
         }
         EventKind::InteractionQueued { interaction, .. } => format!("queued ix{}", interaction.0),
+        EventKind::InboundQueued { interaction, queue, caller } => {
+            format!("inbound ix{} queue {} from {caller}", interaction.0, queue.0)
+        }
         EventKind::AgentReserved { interaction, agent } => {
             format!("reserved ix{} agent {}", interaction.0, agent.0)
         }
@@ -160,6 +175,7 @@ fn describe(kind: &EventKind) -> String {
         EventKind::AgentStatusChanged { agent, state } => {
             format!("agent {} {}", agent.0, state.name())
         }
+        EventKind::Campaign(e) => e.name().to_string(),
     }
 }
 
@@ -367,4 +383,110 @@ fn bad_inputs_are_errors_not_panics() {
     let unknown = Input::SetAgentStatus { agent: AgentId(77), status: AgentState::Available };
     assert!(h.center.handle_input(t, unknown).is_err());
     h.center.check_invariants();
+}
+
+const CALLER_LEG: LegId = LegId(domain::telephony::INBOUND_LEG_ID_MIN);
+
+fn route(menu: Vec<(char, QueueId)>) -> InboundRoute {
+    InboundRoute {
+        dialed: None,
+        greeting: Some("tts:en:For sales press 1".into()),
+        menu,
+        queue: Q,
+        menu_timeout_ms: 8_000,
+        hold_prompt: Some("hold.wav".into()),
+        priority: 100,
+    }
+}
+
+impl Harness {
+    fn call_in(&mut self, routes: Vec<InboundRoute>) -> &mut Self {
+        self.input(Input::SetInboundRoutes(routes));
+        let (caller, dialed) = ("+15550001".to_string(), "sales".to_string());
+        self.input(Input::Incoming { leg: CALLER_LEG, caller, dialed });
+        self
+    }
+}
+
+#[test]
+fn inbound_caller_hears_the_menu_chooses_a_queue_and_is_bridged_to_an_agent() {
+    let mut h = Harness::new(policy(CallOrder::AgentFirst, AcceptMode::Auto), &[7]);
+    h.call_in(vec![route(vec![('1', Q)])]);
+    h.check(expect![[r#"
+        0 play leg 4611686018427387904 tts:en:For sales press 1 once
+    "#]]);
+    h.at(2_000);
+    h.input(Input::Dtmf { leg: CALLER_LEG, digit: '1' });
+    h.check(expect![[r#"
+        2000 persist inbound ix100 queue 1 from +15550001
+        2000 play leg 4611686018427387904 hold.wav looped
+        2000 persist reserved ix100 agent 7
+        2000 dial leg 1 -> agent 7
+    "#]]);
+    h.at(3_000).leg(1, LegEventKind::Ringing).leg(1, LegEventKind::Answered);
+    h.check(expect![[r#"
+        3000 persist agent connected ix100
+        3000 bridge 1 4611686018427387904
+        3000 persist bridged ix100
+    "#]]);
+    let phase = h.center.agent_snapshot(AgentId(7)).expect("agent").interactions[0].clone();
+    assert_eq!((phase.phase, phase.caller.as_deref()), (Phase::Connected, Some("+15550001")));
+    // The agent reaches a menu on the caller's side; another agent may not.
+    let keys = |agent: u64| Input::SendDtmf {
+        agent: AgentId(agent),
+        interaction: domain::InteractionId(100),
+        digits: "12#".into(),
+    };
+    assert!(h.center.handle_input(Timestamp::from_millis(h.now), keys(8)).is_err());
+    h.input(keys(7));
+    h.check(expect![[r#"
+        3000 send keys 12# to leg 4611686018427387904
+    "#]]);
+    h.at(60_000).leg(CALLER_LEG.0, LegEventKind::HungUp { by_remote: true });
+    h.check(expect![[r#"
+        60000 hangup leg 1
+        60000 persist ended ix100 completed
+        60000 persist agent 7 wrap_up
+    "#]]);
+}
+
+#[test]
+fn menu_timeout_takes_the_default_queue_and_a_caller_who_gives_up_is_abandoned() {
+    let mut h = Harness::new(policy(CallOrder::AgentFirst, AcceptMode::Auto), &[]);
+    h.call_in(vec![route(vec![('1', QueueId(99))])]);
+    h.at(8_000);
+    h.check(expect![[r#"
+        0 play leg 4611686018427387904 tts:en:For sales press 1 once
+        8000 persist inbound ix100 queue 1 from +15550001
+        8000 play leg 4611686018427387904 hold.wav looped
+    "#]]);
+    h.at(30_000).leg(CALLER_LEG.0, LegEventKind::HungUp { by_remote: true });
+    h.check(expect![[r#"
+        30000 persist ended ix100 abandoned
+    "#]]);
+    // A caller who hangs up during the greeting leaves nothing behind.
+    h.call_in(vec![route(vec![('1', Q)])]);
+    h.at(31_000).leg(CALLER_LEG.0, LegEventKind::HungUp { by_remote: true });
+    h.at(60_000);
+    h.check(expect![[r#"
+        30000 play leg 4611686018427387904 tts:en:For sales press 1 once
+    "#]]);
+}
+
+#[test]
+fn a_live_caller_is_served_before_a_callback_that_waited_longer() {
+    let mut h = Harness::new(policy(CallOrder::AgentFirst, AcceptMode::Auto), &[7]);
+    h.input(Input::SetAgentStatus {
+        agent: AgentId(7),
+        status: AgentState::Break { reason: "lunch".into() },
+    });
+    h.callback(1, "+12025550147", 0);
+    h.at(5_000).call_in(vec![route(vec![])]);
+    h.log.clear();
+    h.at(6_000).input(Input::SetAgentStatus { agent: AgentId(7), status: AgentState::Available });
+    h.check(expect![[r#"
+        6000 persist agent 7 available
+        6000 persist reserved ix101 agent 7
+        6000 dial leg 1 -> agent 7
+    "#]]);
 }

@@ -24,9 +24,9 @@ impl Router {
         let mut offers_of: IdMap<AgentId, usize> = IdMap::default();
         let mut counts: IdMap<QueueId, QueueCount> = IdMap::default();
         let mut sig_refs: IdMap<SigId, u64> = IdMap::default();
-        let mut overflow_timers = 0;
-        for (&id, task) in self.tasks.iter() {
+        for (id, task) in self.tasks.iter() {
             assert_eq!(task.id, id);
+            assert_eq!(self.tasks.at(task.slot).id, id, "slot of {id:?}");
             assert!(!task.pending, "{id:?} left pending");
             *sig_refs.entry(task.sig).or_default() += 1;
             let queue = self.queues.get(&task.queue).expect("task's queue exists");
@@ -39,10 +39,12 @@ impl Router {
                     let entry = task.entry(queue.config.aging_ms_per_level);
                     assert!(partition.contains(&entry), "{id:?} not in its queue");
                     let stage = queue.stages.get(usize::from(task.stage)).expect("stage exists");
-                    assert!(stage.contains(&(task.entered_at, task.seq, id)), "{id:?} not staged");
+                    let staged = (task.entered_at, task.seq, id, task.slot);
+                    assert!(stage.contains(&staged), "{id:?} not staged");
                 }
                 TaskState::Offered { agent, offer } => {
                     count.offered += 1;
+                    assert_eq!(self.agents.at(task.agent_slot).id, agent, "agent slot of {id:?}");
                     let record = self.offers.get(&offer).expect("offered task's offer exists");
                     assert_eq!((record.task, record.agent), (id, agent), "offer disagrees");
                     load.entry(agent).or_default()[task.channel.index()] += 1;
@@ -50,6 +52,7 @@ impl Router {
                 }
                 TaskState::Assigned { agent } => {
                     count.assigned += 1;
+                    assert_eq!(self.agents.at(task.agent_slot).id, agent, "agent slot of {id:?}");
                     load.entry(agent).or_default()[task.channel.index()] += 1;
                 }
             }
@@ -59,12 +62,15 @@ impl Router {
         for (&offer, record) in &self.offers {
             let task = self.tasks.get(&record.task).expect("offer's task exists");
             assert_eq!(task.state, TaskState::Offered { agent: record.agent, offer });
+            assert_eq!(self.tasks.at(record.task_slot).id, record.task, "task slot of {offer:?}");
+            assert_eq!(self.agents.at(record.agent_slot).id, record.agent, "agent slot");
             assert!(self.timers.contains(record.expires_at, Timer::Offer(offer)));
         }
         let mut acw_timers = 0;
         let mut memberships = 0;
-        for (&id, agent) in &self.agents {
+        for (id, agent) in self.agents.iter() {
             assert_eq!(agent.id, id);
+            assert_eq!(self.agents.get(&id).map(|a| a.slot), Some(agent.slot), "slot of {id:?}");
             assert_eq!(agent.skill_mask, skill_mask(&agent.skills), "skill mask of {id:?}");
             assert!(!agent.pending || self.has_pending_work(), "{id:?} left pending");
             assert!(!agent.touched || self.has_pending_work(), "{id:?} left touched");
@@ -90,7 +96,7 @@ impl Router {
             }
             let sorted = agent.served.windows(2).all(|w| w[0].queue < w[1].queue);
             assert!(sorted, "served queues of {id:?} sorted");
-            for served in &agent.served {
+            for served in agent.served.iter() {
                 let (qid, key) = (&served.queue, &served.free_key);
                 let queue = self.queues.get(qid).expect("agent's queue exists");
                 assert_eq!(self.queues.slot_of(qid), Some(served.slot), "slot of {qid:?}");
@@ -109,11 +115,13 @@ impl Router {
         let mut member_total = 0;
         for (&qid, queue) in self.queues.iter() {
             assert_eq!(queue.config.id, qid);
+            assert_eq!(self.queues.slot_of(&qid), Some(queue.slot), "slot of {qid:?}");
             let count = counts.remove(&qid).unwrap_or_default();
             assert_eq!(queue.waiting(), count.waiting, "waiting count of {qid:?}");
             assert_eq!(queue.offered, count.offered, "offered count of {qid:?}");
             assert_eq!(queue.assigned, count.assigned, "assigned count of {qid:?}");
             assert_eq!(queue.partition_sigs.len(), queue.partitions.len(), "partition list");
+            assert_eq!(queue.heads.len(), queue.partitions.len(), "partition heads");
             let in_partitions: usize = queue.partitions.iter().map(|p| p.len()).sum();
             assert_eq!(in_partitions, count.waiting, "partitions of {qid:?}");
             queue.stages.iter().for_each(|s| s.check());
@@ -122,14 +130,11 @@ impl Router {
             let rules = &queue.config.overflow;
             assert_eq!((queue.stages.len(), queue.stage_due.len()), (rules.len() + 1, rules.len()));
             for (i, rule) in rules.iter().enumerate() {
-                let first = queue.stages[i].first().map(|&(at, _, _)| at.plus_ms(rule.after_ms));
+                let first = queue.stages[i].first().map(|&(at, ..)| at.plus_ms(rule.after_ms));
                 assert_eq!(queue.stage_due[i], first, "stage {i} timer of {qid:?}");
-                if let Some(due) = first {
-                    let stage = crate::queue::stage_number(i);
-                    assert!(self.timers.contains(due, Timer::Overflow(qid, stage)));
-                    overflow_timers += 1;
-                }
             }
+            let earliest = queue.stage_due.iter().flatten().min().copied();
+            assert_eq!(self.timers.queue_due(queue.slot), earliest, "stage timers of {qid:?}");
             for (i, partition) in queue.partitions.iter().enumerate() {
                 partition.check();
                 let mask = skill_mask(self.sigs.reqs(partition.sig));
@@ -137,6 +142,7 @@ impl Router {
                 assert!(partition.len() > 0, "empty partition kept in {qid:?}");
                 let first = partition.first(queue.config.aging_ms_per_level);
                 assert_eq!(first, Some(partition.head), "stale head");
+                assert_eq!(queue.heads[i], partition.head, "stale copy of a head");
                 if i > 0 {
                     assert!(queue.partitions[i - 1].head < partition.head, "partitions unsorted");
                 }
@@ -169,12 +175,12 @@ impl Router {
             member_total += queue.members.len();
         }
         assert_eq!(memberships, member_total, "member sets match the agents' queue lists");
-        let served = self.agents.values().flat_map(|a| &a.served);
+        let served = self.agents.values().flat_map(|a| a.served.iter());
         let keys = served.filter(|s| s.free_key.is_some()).count();
         assert_eq!(free_entries, keys, "free indexes hold exactly the agents' entries");
         assert!(counts.is_empty(), "tasks in unknown queues");
         self.timers.check();
-        assert_eq!(self.timers.len(), self.offers.len() + acw_timers + overflow_timers);
+        assert_eq!(self.timers.len(), self.offers.len() + acw_timers);
         // Signatures live exactly as long as tasks hold them.
         *sig_refs.entry(SigId::NONE).or_default() += 1;
         for (sig, refs) in self.sigs.live() {

@@ -32,13 +32,16 @@
 //!   `sorted_deque` is the ordered set behind them (and offer timers) for keys that mostly
 //!   arrive in order. `queue_table` stores queues densely.
 //! - `agent`: profiles, status, load, and the agents' entries in the free indexes.
+//!   `agent_table` stores agents densely.
 //! - `offer`: offering, accepting, rejecting, revoking; missed-offer counting.
 //! - `matching`: restores "no waiting task has a free eligible agent" after each input.
 //! - `overflow`, `timers`: time-driven steps (overflow, offer expiry, end of after-call work).
 //! - `invariants`: [`Router::check_invariants`], the full recount used by tests.
 //! - `limits`: bounds only the router needs; `validate` checks configuration against them.
+//! - `id_hash`: hashing of ids, and the `SlotIndex` from id to slot behind the dense tables.
 
 mod agent;
+mod agent_table;
 mod aging;
 mod config;
 mod error;

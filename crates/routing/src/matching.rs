@@ -34,12 +34,22 @@ use crate::signature::SigId;
 use crate::{Router, TaskState};
 
 impl Router {
+    #[inline]
     pub(crate) fn run_matching(&mut self, now: Timestamp) {
         if !self.has_pending_work() {
             // Nothing new waits and nobody gained capacity (an accept, most enqueues).
-            self.sync_touched();
+            if !self.touched.is_empty() {
+                self.sync_touched();
+            }
             return;
         }
+        self.match_pending(now);
+    }
+
+    /// [`Router::run_matching`] with pending work. Kept apart so that the common call without
+    /// any (an accept, most enqueues) does not pay for this function's large frame.
+    #[inline(never)]
+    fn match_pending(&mut self, now: Timestamp) {
         let mut tasks = std::mem::take(&mut self.pending_tasks);
         let mut agents = std::mem::take(&mut self.pending_agents);
         tasks.retain(|id| match self.tasks.get_mut(id) {
@@ -84,7 +94,9 @@ impl Router {
             }
         }
         for &agent in &agents {
-            self.serve_agent(now, agent, fast);
+            if let Some(slot) = self.agents.get(&agent).map(|a| a.slot) {
+                self.serve_agent(now, slot, fast);
+            }
         }
         self.sync_touched();
         assert!(!self.has_pending_work(), "matching created pending work");
@@ -153,15 +165,12 @@ impl Router {
         }
         let queue = self.queues.at(task.queue_slot);
         let (needed, needed_mask) = (self.sigs.reqs(task.sig), self.sigs.mask(task.sig));
-        let qualified = queue.free.qualified();
-        let mut candidates: Box<dyn Iterator<Item = &FreeKey>> = if needed.is_empty() {
-            let unqualified = queue.free.unqualified();
-            Box::new(merge_by_preference(qualified, unqualified))
-        } else {
-            Box::new(qualified)
-        };
+        // Taking none of the unqualified part keeps one iterator type without boxing it.
+        let unqualified =
+            queue.free.unqualified().take(if needed.is_empty() { usize::MAX } else { 0 });
+        let candidates = merge_by_preference(queue.free.qualified(), unqualified);
         let mut fallback = None;
-        for key in &mut candidates {
+        for key in candidates {
             let agent = self.agents.get(&key.agent).expect("indexed agents exist");
             assert!(agent.free_for(&queue.config), "free index lists busy {:?}", key.agent);
             if !agent.satisfies_masked(needed, needed_mask) {
@@ -180,10 +189,11 @@ impl Router {
     /// The best waiting task the agent may take now: the best head among the partitions of
     /// the queues it is free for whose signature it satisfies. Inside a queue heads compare by
     /// their static key; only each queue's best is compared across queues at `now`.
-    fn best_head_for(&self, now: Timestamp, id: AgentId) -> Option<TaskId> {
-        let agent = self.agents.get(&id)?;
-        let mut best: Option<(Precedence, TaskId)> = None;
-        for served in &agent.served {
+    /// Takes the agent's slot; returns the task's id and slot.
+    fn best_head_for(&self, now: Timestamp, agent_slot: u32) -> Option<(TaskId, u32)> {
+        let agent = self.agents.at(agent_slot);
+        let mut best: Option<(Precedence, (TaskId, u32))> = None;
+        for served in agent.served.iter() {
             let queue = self.queues.at(served.slot);
             if !agent.free_for(&queue.config) {
                 continue;
@@ -192,26 +202,28 @@ impl Router {
             let mut sigs = queue.partition_sigs.iter();
             let at =
                 sigs.position(|&(sig, mask)| agent.satisfies_masked(self.sigs.reqs(sig), mask));
-            let Some(head) = at.map(|at| &queue.partitions[at].head) else { continue };
+            let Some(head) = at.map(|at| &queue.heads[at]) else { continue };
             let aging = queue.config.aging_ms_per_level;
             let prec = Precedence::at(now, head.priority, head.entered_at, aging, head.seq);
             if best.as_ref().is_none_or(|(b, _)| prec.before(b)) {
-                best = Some((prec, head.task));
+                best = Some((prec, (head.task, head.slot)));
             }
         }
         best.map(|(_, task)| task)
     }
 
-    /// Lets a freed agent take work until it is full or nothing fits.
-    fn serve_agent(&mut self, now: Timestamp, agent: AgentId, fast: bool) {
-        while let Some(task) = self.best_head_for(now, agent) {
+    /// Lets a freed agent (by slot) take work until it is full or nothing fits.
+    fn serve_agent(&mut self, now: Timestamp, agent_slot: u32, fast: bool) {
+        while let Some((task, slot)) = self.best_head_for(now, agent_slot) {
             if fast {
-                self.make_offer(now, task, agent);
+                self.make_offer_at(now, slot, agent_slot);
             } else {
                 // The agent itself is in the index, so someone is always found.
-                let chosen = self.select_agent(task, true).unwrap_or(agent);
-                self.make_offer(now, task, chosen);
-                self.sync_free(chosen);
+                let chosen = self.select_agent(task, true);
+                let chosen =
+                    chosen.and_then(|id| self.agents.get(&id)).map_or(agent_slot, |a| a.slot);
+                self.make_offer_at(now, slot, chosen);
+                self.sync_free_at(chosen);
             }
         }
     }

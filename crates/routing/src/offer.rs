@@ -12,6 +12,10 @@ pub(crate) struct Offer {
     pub(crate) task: TaskId,
     pub(crate) agent: AgentId,
     pub(crate) expires_at: Timestamp,
+    /// Slots of the task and the agent in their tables: closing reaches them without the ids'
+    /// indexes. Both live at least as long as the offer.
+    pub(crate) task_slot: u32,
+    pub(crate) agent_slot: u32,
 }
 
 impl Router {
@@ -41,15 +45,25 @@ impl Router {
 
     /// Offers a waiting task to an agent free for its queue (checked here).
     pub(crate) fn make_offer(&mut self, now: Timestamp, task_id: TaskId, agent_id: AgentId) {
+        let slot = self.tasks.get(&task_id).expect("matched task exists").slot;
+        let agent_slot = self.agents.get(&agent_id).expect("matched agent exists").slot;
+        self.make_offer_at(now, slot, agent_slot);
+    }
+
+    /// [`Router::make_offer`] for a task and an agent by their slots.
+    pub(crate) fn make_offer_at(&mut self, now: Timestamp, task_slot: u32, agent_slot: u32) {
         let offer = OfferId(self.next_offer);
         self.next_offer += 1;
-        let task = self.tasks.get_mut(&task_id).expect("matched task exists");
+        let task = self.tasks.at_mut(task_slot);
+        let task_id = task.id;
         let queue = self.queues.at_mut(task.queue_slot);
         // `Router::leave_waiting`, with the task and queue in hand.
         assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are offered");
         let entry = task.entry(queue.config.aging_ms_per_level);
-        queue.remove_waiting(task.sig, &entry, usize::from(task.stage), &mut self.timers);
-        let agent = self.agents.get_mut(&agent_id).expect("matched agent exists");
+        let stage = (usize::from(task.stage), task.stage_hint);
+        queue.remove_waiting(task.sig, &entry, stage, &mut self.timers);
+        let agent = self.agents.at_mut(agent_slot);
+        let agent_id = agent.id;
         assert!(agent.free_for(&queue.config), "{agent_id:?} is offered a task it cannot take");
         assert!(
             agent.satisfies(self.sigs.reqs(task.sig)),
@@ -61,8 +75,9 @@ impl Router {
         queue.offered += 1;
         task.state = TaskState::Offered { agent: agent_id, offer };
         task.channel = channel;
+        task.agent_slot = agent_slot;
         let expires_at = now.plus_ms(queue.config.offer_ms);
-        let record = Offer { task: task_id, agent: agent_id, expires_at };
+        let record = Offer { task: task_id, agent: agent_id, expires_at, task_slot, agent_slot };
         assert!(self.offers.insert(offer, record).is_none(), "offer id {offer:?} reused");
         self.timers.arm_offer(expires_at, offer, queue.config.offer_ms);
         list_touched(agent, &mut self.touched);
@@ -82,17 +97,18 @@ impl Router {
         end: OfferEnd,
     ) -> Result<Offer, RoutingError> {
         let record = self.offers.remove(&offer).ok_or(RoutingError::UnknownOffer(offer))?;
-        let Offer { task: task_id, agent: agent_id, expires_at } = record;
+        let Offer { task: task_id, agent: agent_id, expires_at, task_slot, agent_slot } = record;
         // Already gone when the timer itself fired.
         self.timers.disarm(expires_at, Timer::Offer(offer));
-        let task = self.tasks.get_mut(&task_id).expect("an open offer's task exists");
+        let task = self.tasks.at_mut(task_slot);
+        assert_eq!(task.id, task_id, "an open offer's task exists");
         assert_eq!(
             task.state,
             TaskState::Offered { agent: agent_id, offer },
             "offer and task disagree"
         );
         let queue = self.queues.at_mut(task.queue_slot);
-        let agent = self.agents.get_mut(&agent_id).expect("agents are never removed");
+        let agent = self.agents.at_mut(agent_slot);
         let at = agent.offers.iter().position(|&o| o == offer);
         let at = at.unwrap_or_else(|| panic!("{agent_id:?} does not list {offer:?}"));
         agent.offers.remove(at);
@@ -117,7 +133,7 @@ impl Router {
             task.remember_miss(agent_id);
         }
         task.state = TaskState::Waiting;
-        self.enter_waiting(task_id);
+        self.enter_waiting_at(task_slot);
         self.mark_pending_task(task_id);
         self.mark_pending_agent(agent_id);
         Ok(record)

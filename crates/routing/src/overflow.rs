@@ -26,23 +26,26 @@ impl Router {
         // The timer is consumed: whatever remains is re-armed below.
         state.stage_due[stage] = None;
         let after_ms = state.config.overflow[stage].after_ms;
-        let mut due = std::mem::take(&mut self.scratch_tasks);
+        let mut due = std::mem::take(&mut self.scratch_slots);
         due.extend(
             state.stages[stage]
                 .iter()
-                .take_while(|(at, _, _)| at.plus_ms(after_ms) <= now)
-                .map(|&(_, _, task)| task),
+                .take_while(|(at, ..)| at.plus_ms(after_ms) <= now)
+                .map(|&(.., slot)| slot),
         );
-        for &task in &due {
-            let stepped = self.tasks.get(&task).is_some_and(|t| t.stepped == self.timeout_epoch);
-            if !stepped {
-                self.apply_overflow(task);
+        // Overflow steps remove no task, so the slots stay valid throughout.
+        for &slot in &due {
+            let task = self.tasks.at(slot);
+            if task.stepped != self.timeout_epoch {
+                self.apply_overflow(task.id);
             }
         }
         due.clear();
-        self.scratch_tasks = due;
+        self.scratch_slots = due;
         let state = self.queues.get_mut(&queue).expect("queues are never removed");
         state.rearm_stage(stage, &mut self.timers);
+        // The consumed timer was cleared above without telling the timers.
+        state.publish_due(&mut self.timers);
     }
 
     /// Applies the next rule of a waiting task.

@@ -29,20 +29,23 @@ pub(crate) struct WaitEntry {
     pub(crate) task: TaskId,
     /// Carried so that heads of different queues compare without a task lookup.
     pub(crate) priority: i32,
+    /// The task's slot in the task table, so that the task is offered without the id index.
+    pub(crate) slot: u32,
 }
 
 impl WaitEntry {
     pub(crate) fn new(
         priority: i32,
-        (entered_at, seq, task): StageEntry,
+        (entered_at, seq, task, slot): StageEntry,
         aging_ms_per_level: u64,
     ) -> WaitEntry {
         let neg_key = -order_key(priority, entered_at, aging_ms_per_level);
-        WaitEntry { neg_key, entered_at, seq, task, priority }
+        WaitEntry { neg_key, entered_at, seq, task, priority, slot }
     }
 
-    fn lane_key(&self) -> StageEntry {
-        (self.entered_at, self.seq, self.task)
+    /// Its key in a priority lane and in an overflow stage.
+    pub(crate) fn lane_key(&self) -> StageEntry {
+        (self.entered_at, self.seq, self.task, self.slot)
     }
 }
 
@@ -189,7 +192,7 @@ mod tests {
                 let priority = (r % 12) as i32 - 2;
                 // Mostly in order; every fifth entry is dated back, like a moved task.
                 let at = seq as i64 * 10 - if r.is_multiple_of(5) { 5_000 } else { 0 };
-                let key = (Timestamp::from_millis(at), seq, TaskId(seq));
+                let key = (Timestamp::from_millis(at), seq, TaskId(seq), seq as u32);
                 let entry = WaitEntry::new(priority, key, aging);
                 model.insert(entry);
                 match partition.as_mut() {

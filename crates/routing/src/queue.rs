@@ -10,8 +10,8 @@ use domain::{AgentId, TaskId, Timestamp};
 use crate::free_index::FreeIndex;
 use crate::partition::{Partition, WaitEntry};
 use crate::signature::SigId;
-use crate::sorted_deque::SortedDeque;
-use crate::timers::{Timer, Timers};
+use crate::sorted_deque::{Hint, SortedDeque};
+use crate::timers::Timers;
 use crate::validate;
 use crate::{QueueConfig, Router, RoutingError};
 
@@ -33,13 +33,21 @@ impl FreeKey {
     }
 }
 
-/// Position of a waiting task in its overflow stage: by entry into the router.
-pub(crate) type StageEntry = (Timestamp, u64, TaskId);
+/// Position of a waiting task in its overflow stage: by entry into the router (`seq` is
+/// unique, so the order is total). Last, the task's slot in the task table: whoever takes an
+/// entry out reaches the task without the id index.
+pub(crate) type StageEntry = (Timestamp, u64, TaskId, u32);
 
 pub(crate) struct QueueState {
     /// Skills sorted by id; overflow rules sorted by `after_ms`.
     pub(crate) config: QueueConfig,
     pub(crate) generation: u64,
+    /// Its slot in the queue table, set when inserted there.
+    pub(crate) slot: u32,
+    /// The signature of the queue's own skills when last acquired for a task without skills of
+    /// its own (most tasks): enqueue re-acquires it by id, without merging and hashing, after
+    /// checking that the id still holds these skills.
+    pub(crate) base_sig: Option<SigId>,
     /// Sorted by head, best first: a freed agent stops at the first it qualifies for.
     #[expect(clippy::vec_box, reason = "keeping them sorted moves pointers, not partitions")]
     pub(crate) partitions: Vec<Box<Partition>>,
@@ -47,6 +55,9 @@ pub(crate) struct QueueState {
     /// partition, and a freed agent's scan, read this compact list rather than stride over
     /// the partitions.
     pub(crate) partition_sigs: Vec<(SigId, u64)>,
+    /// Head of each partition, in the same order: a freed agent compares heads and
+    /// repositioning sorts them without following the partitions' boxes.
+    pub(crate) heads: Vec<WaitEntry>,
     /// The last emptied partition, kept for the next new signature (see `Partition::reuse`).
     spare: Option<Box<Partition>>,
     /// Waiting tasks by overflow stage (the index of their next rule; the last stage holds
@@ -70,8 +81,11 @@ impl QueueState {
         QueueState {
             config,
             generation,
+            slot: 0,
+            base_sig: None,
             partitions: Vec::new(),
             partition_sigs: Vec::new(),
+            heads: Vec::new(),
             spare: None,
             stages: (0..=rules).map(|_| SortedDeque::default()).collect(),
             stage_due: vec![None; rules],
@@ -88,7 +102,7 @@ impl QueueState {
     }
 
     pub(crate) fn oldest_waiting(&self) -> Option<Timestamp> {
-        self.stages.iter().filter_map(|s| s.first()).map(|&(at, _, _)| at).min()
+        self.stages.iter().filter_map(|s| s.first()).map(|&(at, ..)| at).min()
     }
 
     pub(crate) fn partition(&self, sig: SigId) -> Option<&Partition> {
@@ -102,11 +116,12 @@ impl QueueState {
         entry: WaitEntry,
         stage: usize,
         timers: &mut Timers,
-    ) {
+    ) -> Hint {
         match self.partition_sigs.iter().position(|&(s, _)| s == sig) {
             Some(at) => {
                 let p = &mut self.partitions[at];
                 if p.insert(entry) {
+                    self.heads[at] = p.head;
                     self.reposition(at);
                 }
             }
@@ -118,24 +133,28 @@ impl QueueState {
                     }
                     None => Box::new(Partition::new(sig, entry)),
                 };
+                self.heads.push(partition.head);
                 self.partitions.push(partition);
                 self.partition_sigs.push((sig, sig_mask));
                 self.reposition(self.partitions.len() - 1);
             }
         }
-        let staged = (entry.entered_at, entry.seq, entry.task);
-        assert!(self.stages[stage].insert(staged), "task {:?} staged twice", entry.task);
+        let staged = entry.lane_key();
+        let hint = self.stages[stage].insert_hinted(staged);
+        let hint = hint.unwrap_or_else(|| panic!("task {:?} staged twice", entry.task));
         self.waiting += 1;
         if self.stages[stage].first() == Some(&staged) {
             self.rearm_stage(stage, timers);
         }
+        hint
     }
 
+    /// Takes a waiting task out; `hint` is what `insert_waiting` returned for it.
     pub(crate) fn remove_waiting(
         &mut self,
         sig: SigId,
         entry: &WaitEntry,
-        stage: usize,
+        (stage, hint): (usize, Hint),
         timers: &mut Timers,
     ) {
         let at = self.partition_sigs.iter().position(|&(s, _)| s == sig);
@@ -146,54 +165,78 @@ impl QueueState {
         if partition.len() == 0 {
             self.spare = Some(self.partitions.remove(at));
             self.partition_sigs.remove(at);
+            self.heads.remove(at);
         } else if head_changed {
+            self.heads[at] = partition.head;
             self.reposition(at);
         }
-        let staged = (entry.entered_at, entry.seq, entry.task);
+        let staged = entry.lane_key();
         let was_first = self.stages[stage].first() == Some(&staged);
-        assert!(self.stages[stage].remove(&staged), "task {:?} not staged", entry.task);
+        let removed = self.stages[stage].remove_hinted(&staged, hint);
+        assert!(removed, "task {:?} not staged", entry.task);
         self.waiting -= 1;
         if was_first {
             self.rearm_stage(stage, timers);
         }
     }
 
-    /// Moves the partition at `at`, whose head changed, to its place in head order.
-    fn reposition(&mut self, mut at: usize) {
-        let (parts, sigs) = (&mut self.partitions, &mut self.partition_sigs);
-        while at > 0 && parts[at].head < parts[at - 1].head {
-            parts.swap(at, at - 1);
-            sigs.swap(at, at - 1);
-            at -= 1;
+    /// Moves the partition at `at`, whose head changed, to its place in head order. An offer
+    /// often lets its partition fall behind many others: the place is found by comparing heads
+    /// alone, then each list shifts once.
+    fn reposition(&mut self, at: usize) {
+        let (heads, head) = (&self.heads, self.heads[at]);
+        let mut to = at;
+        while to > 0 && head < heads[to - 1] {
+            to -= 1;
         }
-        while at + 1 < parts.len() && parts[at + 1].head < parts[at].head {
-            parts.swap(at, at + 1);
-            sigs.swap(at, at + 1);
-            at += 1;
+        if to == at {
+            while to + 1 < heads.len() && heads[to + 1] < head {
+                to += 1;
+            }
+        }
+        if to == at {
+            return;
+        }
+        shift(&mut self.heads, at, to);
+        shift(&mut self.partition_sigs, at, to);
+        if to < at {
+            self.partitions[to..=at].rotate_right(1);
+        } else {
+            self.partitions[at..=to].rotate_left(1);
         }
     }
 
     /// Points the stage's timer at its first task's due time (none when empty or last).
     pub(crate) fn rearm_stage(&mut self, stage: usize, timers: &mut Timers) {
         let Some(rule) = self.config.overflow.get(stage) else { return };
-        let wanted = self.stages[stage].first().map(|&(at, _, _)| at.plus_ms(rule.after_ms));
+        let wanted = self.stages[stage].first().map(|&(at, ..)| at.plus_ms(rule.after_ms));
         if wanted == self.stage_due[stage] {
             return;
         }
-        let timer = Timer::Overflow(self.config.id, stage_number(stage));
-        if let Some(old) = self.stage_due[stage] {
-            assert!(timers.disarm(old, timer), "stage timer was armed");
-        }
-        if let Some(new) = wanted {
-            timers.arm(new, timer);
-        }
         self.stage_due[stage] = wanted;
+        self.publish_due(timers);
+    }
+
+    /// Hands the earliest stage due time to the timers, which keep one per queue.
+    pub(crate) fn publish_due(&self, timers: &mut Timers) {
+        timers.set_queue_due(self.slot, self.stage_due.iter().flatten().min().copied());
     }
 
     /// Waiting task ids, for reconfiguration.
     fn waiting_tasks(&self) -> Vec<TaskId> {
-        self.stages.iter().flat_map(|s| s.iter().map(|&(_, _, task)| task)).collect()
+        self.stages.iter().flat_map(|s| s.iter().map(|&(_, _, task, _)| task)).collect()
     }
+}
+
+/// Moves `list[from]` to `to`, shifting the elements in between by one.
+fn shift<T: Copy>(list: &mut [T], from: usize, to: usize) {
+    let moved = list[from];
+    if to < from {
+        list.copy_within(to..from, to + 1);
+    } else {
+        list.copy_within(from + 1..=to, from);
+    }
+    list[to] = moved;
 }
 
 /// Stage indexes fit the timer key: rules per queue are bounded well below 256.

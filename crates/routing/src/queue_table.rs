@@ -5,12 +5,12 @@
 
 use domain::QueueId;
 
-use crate::id_hash::IdMap;
+use crate::id_hash::SlotIndex;
 use crate::queue::QueueState;
 
 #[derive(Default)]
 pub(crate) struct QueueTable {
-    index: IdMap<QueueId, u32>,
+    index: SlotIndex<QueueId>,
     slots: Vec<QueueState>,
 }
 
@@ -24,15 +24,15 @@ impl QueueTable {
     }
 
     pub(crate) fn slot_of(&self, id: &QueueId) -> Option<u32> {
-        self.index.get(id).copied()
+        self.index.get(id)
     }
 
     pub(crate) fn get(&self, id: &QueueId) -> Option<&QueueState> {
-        Some(&self.slots[*self.index.get(id)? as usize])
+        Some(&self.slots[self.index.get(id)? as usize])
     }
 
     pub(crate) fn get_mut(&mut self, id: &QueueId) -> Option<&mut QueueState> {
-        Some(&mut self.slots[*self.index.get(id)? as usize])
+        Some(&mut self.slots[self.index.get(id)? as usize])
     }
 
     /// A queue by the slot `slot_of` gave.
@@ -45,9 +45,10 @@ impl QueueTable {
     }
 
     /// Adds a queue whose id is not in the table (checked by the caller).
-    pub(crate) fn insert(&mut self, id: QueueId, queue: QueueState) {
+    pub(crate) fn insert(&mut self, id: QueueId, mut queue: QueueState) {
         // Queues are bounded by QUEUES_MAX, far below u32::MAX.
         let slot = u32::try_from(self.slots.len()).expect("queue slots fit u32");
+        queue.slot = slot;
         assert!(self.index.insert(id, slot).is_none(), "queue {id:?} inserted twice");
         self.slots.push(queue);
     }

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use domain::{AgentId, OfferId, QueueId, TaskId, Timestamp};
 
 use crate::agent::Agent;
+use crate::agent_table::AgentTable;
 use crate::id_hash::IdMap;
 use crate::offer::Offer;
 use crate::queue_table::QueueTable;
@@ -22,7 +23,7 @@ use crate::{RouterConfig, RoutingEvent};
 pub struct Router {
     pub(crate) config: RouterConfig,
     pub(crate) queues: QueueTable,
-    pub(crate) agents: IdMap<AgentId, Agent>,
+    pub(crate) agents: AgentTable,
     pub(crate) tasks: TaskTable,
     pub(crate) offers: IdMap<OfferId, Offer>,
     pub(crate) sigs: Signatures,
@@ -40,12 +41,12 @@ pub struct Router {
     pub(crate) pending_tasks: Vec<TaskId>,
     /// Agents that gained capacity or eligibility during this input.
     pub(crate) pending_agents: Vec<AgentId>,
-    /// Agents whose entries in the queues' free-agent indexes may be stale.
-    pub(crate) touched: Vec<AgentId>,
+    /// Agents (by slot) whose entries in the queues' free-agent indexes may be stale.
+    pub(crate) touched: Vec<u32>,
     pub(crate) scratch_reqs: Vec<Req>,
     pub(crate) scratch_timers: Vec<(Timestamp, Timer)>,
     pub(crate) scratch_keys: Vec<(QueueId, SigId)>,
-    pub(crate) scratch_tasks: Vec<TaskId>,
+    pub(crate) scratch_slots: Vec<u32>,
     /// Counts `handle_timeout` calls, so that a task takes one overflow step per call.
     pub(crate) timeout_epoch: u64,
 }
@@ -55,7 +56,7 @@ impl Router {
         Router {
             config,
             queues: QueueTable::default(),
-            agents: IdMap::default(),
+            agents: AgentTable::default(),
             tasks: TaskTable::default(),
             offers: IdMap::default(),
             sigs: Signatures::new(),
@@ -71,7 +72,7 @@ impl Router {
             scratch_reqs: Vec::new(),
             scratch_timers: Vec::new(),
             scratch_keys: Vec::new(),
-            scratch_tasks: Vec::new(),
+            scratch_slots: Vec::new(),
             timeout_epoch: 0,
         }
     }
@@ -129,11 +130,7 @@ impl Router {
 }
 
 /// [`Router::mark_pending_agent`] for an agent already in hand (one lookup less).
-pub(crate) fn list_pending(
-    agent: &mut Agent,
-    pending: &mut Vec<AgentId>,
-    touched: &mut Vec<AgentId>,
-) {
+pub(crate) fn list_pending(agent: &mut Agent, pending: &mut Vec<AgentId>, touched: &mut Vec<u32>) {
     if !agent.pending {
         agent.pending = true;
         pending.push(agent.id);
@@ -142,9 +139,9 @@ pub(crate) fn list_pending(
 }
 
 /// [`Router::touch_agent`] for an agent already in hand.
-pub(crate) fn list_touched(agent: &mut Agent, touched: &mut Vec<AgentId>) {
+pub(crate) fn list_touched(agent: &mut Agent, touched: &mut Vec<u32>) {
     if !agent.touched {
         agent.touched = true;
-        touched.push(agent.id);
+        touched.push(agent.slot);
     }
 }

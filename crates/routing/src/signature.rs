@@ -72,6 +72,16 @@ impl Signatures {
         id
     }
 
+    /// Acquires `id` again if it is live and stands for `reqs`; the same as `acquire(reqs)`.
+    pub(crate) fn reacquire(&mut self, id: SigId, reqs: &[Req]) -> bool {
+        let entry = &mut self.entries[id.index()];
+        let same = entry.refs > 0 && *entry.reqs == *reqs;
+        if same {
+            entry.refs += 1;
+        }
+        same
+    }
+
     pub(crate) fn release(&mut self, id: SigId) {
         let entry = &mut self.entries[id.index()];
         assert!(entry.refs > 0, "signature {id:?} released more often than acquired");

@@ -14,6 +14,16 @@ use std::collections::{BTreeSet, VecDeque};
 /// Dead slots tolerated before a compaction is considered: small runs are never compacted.
 const DEAD_SLOTS_MIN: usize = 64;
 
+/// Where a key was placed in the run (its position counted from the first slot ever pushed),
+/// so that removing it later skips the binary search. Only a hint: the slot is checked to hold
+/// the key, and a stale hint (after a compaction, or for a key on the side) falls back to the
+/// search. An overflow stage loses tasks from the middle on most decisions, and each search
+/// there costs several cache misses.
+pub(crate) type Hint = u64;
+
+/// A hint for a key that is not in the run.
+pub(crate) const NO_HINT: Hint = u64::MAX;
+
 #[derive(Clone, Copy, Debug)]
 struct Slot<K> {
     key: K,
@@ -28,11 +38,13 @@ pub(crate) struct SortedDeque<K> {
     dead: usize,
     /// Keys that arrived between the run's ends and were not in it. Disjoint from the live run.
     side: BTreeSet<K>,
+    /// Position (see [`Hint`]) of the run's first slot; wraps.
+    base: u64,
 }
 
 impl<K> Default for SortedDeque<K> {
     fn default() -> Self {
-        SortedDeque { run: VecDeque::new(), dead: 0, side: BTreeSet::new() }
+        SortedDeque { run: VecDeque::new(), dead: 0, side: BTreeSet::new(), base: 0 }
     }
 }
 
@@ -55,30 +67,64 @@ impl<K: Ord + Copy> SortedDeque<K> {
 
     /// Returns whether the key was absent.
     pub(crate) fn insert(&mut self, key: K) -> bool {
+        self.insert_hinted(key).is_some()
+    }
+
+    /// Inserts an absent key and returns where it went (`None` if it was present).
+    pub(crate) fn insert_hinted(&mut self, key: K) -> Option<Hint> {
         let beyond_back = self.run.back().is_none_or(|s| s.key < key);
         let before_front = !beyond_back && self.run.front().is_some_and(|s| key < s.key);
         if beyond_back || before_front {
             if !self.side.is_empty() && self.side.contains(&key) {
-                return false;
+                return None;
             }
             let slot = Slot { key, live: true };
             if beyond_back {
                 self.run.push_back(slot);
-            } else {
-                self.run.push_front(slot);
+                return Some(self.position(self.run.len() - 1));
             }
-            return true;
+            self.run.push_front(slot);
+            self.base = self.base.wrapping_sub(1);
+            return Some(self.base);
         }
         match self.run.binary_search_by(|s| s.key.cmp(&key)) {
-            Ok(at) if self.run[at].live => false,
+            Ok(at) if self.run[at].live => None,
             Ok(at) => {
                 // A key that left and comes back (a task waiting again) takes its old slot.
                 self.run[at].live = true;
                 self.dead -= 1;
-                true
+                Some(self.position(at))
             }
-            Err(_) => self.side.insert(key),
+            Err(_) => self.side.insert(key).then_some(NO_HINT),
         }
+    }
+
+    fn position(&self, at: usize) -> Hint {
+        self.base.wrapping_add(at as u64)
+    }
+
+    /// Removes a key, looking first where `hint` (from [`SortedDeque::insert_hinted`]) says.
+    /// Returns whether the key was present.
+    pub(crate) fn remove_hinted(&mut self, key: &K, hint: Hint) -> bool {
+        let at = hint.wrapping_sub(self.base);
+        let slot = usize::try_from(at).ok().and_then(|at| self.run.get(at));
+        if !slot.is_some_and(|s| s.live && s.key == *key) {
+            return self.remove(key);
+        }
+        if at == 0 {
+            self.pop_front();
+            return true;
+        }
+        self.run[at as usize].live = false;
+        self.dead += 1;
+        self.compact_if_sparse();
+        true
+    }
+
+    fn pop_front(&mut self) {
+        self.run.pop_front();
+        self.base = self.base.wrapping_add(1);
+        self.drop_dead_front();
     }
 
     /// Returns whether the key was present.
@@ -87,8 +133,7 @@ impl<K: Ord + Copy> SortedDeque<K> {
             return self.side.remove(key);
         };
         if front.key == *key {
-            self.run.pop_front();
-            self.drop_dead_front();
+            self.pop_front();
             return true;
         }
         if let Ok(at) = self.run.binary_search_by(|s| s.key.cmp(key)) {
@@ -121,12 +166,17 @@ impl<K: Ord + Copy> SortedDeque<K> {
     fn drop_dead_front(&mut self) {
         while self.run.front().is_some_and(|s| !s.live) {
             self.run.pop_front();
+            self.base = self.base.wrapping_add(1);
             self.dead -= 1;
         }
     }
 
+    /// Drops dead slots once they outnumber live ones. Positions move, so the hints given so far
+    /// go stale (their removals search); the base moves on by the old length so that a stale
+    /// hint points past the run rather than at another key.
     fn compact_if_sparse(&mut self) {
         if self.dead >= DEAD_SLOTS_MIN && 2 * self.dead > self.run.len() {
+            self.base = self.base.wrapping_add(self.run.len() as u64);
             self.run.retain(|s| s.live);
             self.dead = 0;
         }
@@ -181,6 +231,40 @@ mod tests {
                 deque.check();
                 assert!(deque.iter().eq(model.iter()));
                 assert!(model.iter().all(|k| deque.contains(k)));
+            }
+        }
+    }
+
+    /// Hinted removals give the same answers, whether the hint is fresh, stale or made up.
+    #[test]
+    fn hinted_removal_behaves_like_a_sorted_set() {
+        let mut deque = SortedDeque::default();
+        let mut model = BTreeSet::new();
+        let mut hints = std::collections::HashMap::new();
+        let mut state: u64 = 13;
+        for step in 0..30_000u64 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let r = state >> 33;
+            // Mostly ascending keys, some behind the front or in the middle.
+            let key = if r.is_multiple_of(4) { r % (step + 1) } else { step };
+            if r % 5 < 2 {
+                let key =
+                    if r.is_multiple_of(7) { model.first().copied().unwrap_or(key) } else { key };
+                let hint =
+                    if r.is_multiple_of(11) { r } else { hints.get(&key).copied().unwrap_or(r) };
+                assert_eq!(deque.remove_hinted(&key, hint), model.remove(&key), "remove {key}");
+            } else {
+                let placed = deque.insert_hinted(key);
+                assert_eq!(placed.is_some(), model.insert(key), "insert {key}");
+                if let Some(hint) = placed {
+                    hints.insert(key, hint);
+                }
+            }
+            assert_eq!(deque.len(), model.len());
+            assert_eq!(deque.first(), model.first());
+            if step % 1_000 == 0 {
+                deque.check();
+                assert!(deque.iter().eq(model.iter()));
             }
         }
     }

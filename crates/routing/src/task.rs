@@ -8,6 +8,7 @@ use crate::partition::WaitEntry;
 use crate::queue::QueueState;
 use crate::router::list_pending;
 use crate::signature::{merge_requirements, Req, SigId, Signatures};
+use crate::sorted_deque::{Hint, NO_HINT};
 use crate::timers::Timer;
 use crate::validate;
 use crate::{AgentStatus, Router, RoutingError, RoutingEvent, TaskSpec, TaskState};
@@ -40,6 +41,10 @@ impl MissedAgents {
 
 pub(crate) struct Task {
     pub(crate) id: TaskId,
+    /// Its slot in the task table, set there.
+    pub(crate) slot: u32,
+    /// Slot of the agent in the agent table while offered or assigned.
+    pub(crate) agent_slot: u32,
     pub(crate) queue: QueueId,
     /// Slot of `queue` in the queue table.
     pub(crate) queue_slot: u32,
@@ -53,6 +58,8 @@ pub(crate) struct Task {
     pub(crate) relaxed: bool,
     /// Overflow stage: index of the next rule of the current queue.
     pub(crate) stage: u8,
+    /// Where the stage put it while waiting, to take it out without a search.
+    pub(crate) stage_hint: Hint,
     /// Listed in `Router::pending_tasks`.
     pub(crate) pending: bool,
     /// Channel of the capacity unit held while offered or assigned.
@@ -71,7 +78,8 @@ impl Task {
     /// Its place in the queue order; `aging_ms_per_level` is its queue's, which does not change
     /// while the task waits (a queue upsert takes waiting tasks out first).
     pub(crate) fn entry(&self, aging_ms_per_level: u64) -> WaitEntry {
-        WaitEntry::new(self.priority, (self.entered_at, self.seq, self.id), aging_ms_per_level)
+        let key = (self.entered_at, self.seq, self.id, self.slot);
+        WaitEntry::new(self.priority, key, aging_ms_per_level)
     }
 
     pub(crate) fn missed_by(&self, agent: AgentId) -> bool {
@@ -103,8 +111,19 @@ impl Router {
         if self.tasks.len() >= TASKS_MAX {
             return Err(RoutingError::TooMany("tasks"));
         }
-        merge_requirements(&mut self.scratch_reqs, &queue.config.skills, &own_skills);
-        let sig = self.sigs.acquire(&self.scratch_reqs);
+        let base = queue.base_sig.filter(|_| own_skills.is_empty());
+        let sig = match base {
+            Some(sig) if self.sigs.reacquire(sig, &queue.config.skills) => sig,
+            _ => {
+                merge_requirements(&mut self.scratch_reqs, &queue.config.skills, &own_skills);
+                let sig = self.sigs.acquire(&self.scratch_reqs);
+                if own_skills.is_empty() {
+                    self.queues.at_mut(slot).base_sig = Some(sig);
+                }
+                sig
+            }
+        };
+        let queue = self.queues.at(slot);
         let partition_len = queue.partition(sig).map(|p| p.len());
         if partition_len.is_none() && queue.partitions.len() >= SIGNATURES_PER_QUEUE_MAX {
             self.sigs.release(sig);
@@ -113,10 +132,12 @@ impl Router {
         let generation = queue.generation;
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.tasks.insert(
+        let slot = self.tasks.insert(
             task.id,
             Task {
                 id: task.id,
+                slot: 0,
+                agent_slot: 0,
                 queue: task.queue,
                 queue_slot: slot,
                 priority: task.priority,
@@ -125,6 +146,7 @@ impl Router {
                 own_skills: own_skills.into_boxed_slice(),
                 relaxed: false,
                 stage: 0,
+                stage_hint: NO_HINT,
                 pending: false,
                 channel: Channel::Voice,
                 sig,
@@ -134,7 +156,7 @@ impl Router {
                 missed: None,
             },
         );
-        self.enter_waiting(task.id);
+        self.enter_waiting_at(slot);
         // Matching invariant: tasks already waiting with this signature have no free eligible
         // agent, so neither has this one. Only the first of a signature searches.
         if partition_len.is_none() {
@@ -155,9 +177,9 @@ impl Router {
                 self.close_offer(offer, crate::OfferEnd::Revoked)?;
                 self.leave_waiting(task);
             }
-            TaskState::Assigned { agent } => {
+            TaskState::Assigned { .. } => {
                 let found = self.tasks.get(&task).expect("looked up above");
-                self.free_assigned(now, found.queue_slot, found.channel, agent);
+                self.free_assigned(now, found.queue_slot, found.channel, found.agent_slot);
             }
         }
         self.remove_task(task);
@@ -173,7 +195,7 @@ impl Router {
             return Err(RoutingError::WrongTaskState(task));
         };
         let (channel, queue) = (found.channel, found.queue_slot);
-        let wrap_up_ms = self.free_assigned(now, queue, channel, agent);
+        let wrap_up_ms = self.free_assigned(now, queue, channel, found.agent_slot);
         if channel == Channel::Voice && wrap_up_ms > 0 {
             self.start_wrap_up(agent, now.plus_ms(wrap_up_ms));
         }
@@ -189,15 +211,15 @@ impl Router {
         now: Timestamp,
         queue_slot: u32,
         channel: Channel,
-        agent_id: AgentId,
+        agent_slot: u32,
     ) -> u64 {
         let queue = self.queues.at_mut(queue_slot);
         assert!(queue.assigned > 0, "assigned counter of {:?} underflows", queue.config.id);
         queue.assigned -= 1;
         let wrap_up_ms = queue.config.wrap_up_ms;
-        let agent = self.agents.get_mut(&agent_id).expect("agents are never removed");
+        let agent = self.agents.at_mut(agent_slot);
         let ch = channel.index();
-        assert!(agent.load[ch] > 0, "{agent_id:?} releases a task it does not hold");
+        assert!(agent.load[ch] > 0, "{:?} releases a task it does not hold", agent.id);
         agent.load[ch] -= 1;
         agent.idle_since[ch] = now;
         list_pending(agent, &mut self.pending_agents, &mut self.touched);
@@ -233,7 +255,13 @@ impl Router {
     /// Puts a task (state Waiting) into its queue's order and overflow stage, with its
     /// requirements recomputed if its queue changed since.
     pub(crate) fn enter_waiting(&mut self, id: TaskId) {
-        let task = self.tasks.get_mut(&id).expect("caller looked the task up");
+        let slot = self.tasks.get(&id).expect("caller looked the task up").slot;
+        self.enter_waiting_at(slot);
+    }
+
+    /// [`Router::enter_waiting`] for a task by its slot.
+    pub(crate) fn enter_waiting_at(&mut self, slot: u32) {
+        let task = self.tasks.at_mut(slot);
         assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are queued");
         let queue = self.queues.at_mut(task.queue_slot);
         if task.generation != queue.generation {
@@ -241,7 +269,8 @@ impl Router {
         }
         let entry = task.entry(queue.config.aging_ms_per_level);
         let sig = (task.sig, self.sigs.mask(task.sig));
-        queue.insert_waiting(sig, entry, usize::from(task.stage), &mut self.timers);
+        task.stage_hint =
+            queue.insert_waiting(sig, entry, usize::from(task.stage), &mut self.timers);
     }
 
     /// Takes a waiting task out of its queue's order and overflow stage.
@@ -250,7 +279,8 @@ impl Router {
         assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are queued");
         let queue = self.queues.at_mut(task.queue_slot);
         let entry = task.entry(queue.config.aging_ms_per_level);
-        queue.remove_waiting(task.sig, &entry, usize::from(task.stage), &mut self.timers);
+        let stage = (usize::from(task.stage), task.stage_hint);
+        queue.remove_waiting(task.sig, &entry, stage, &mut self.timers);
     }
 
     /// Re-queues a task with new requirements (relaxed, or moved to another queue).

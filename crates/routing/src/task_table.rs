@@ -1,17 +1,17 @@
 //! The task table: tasks in a dense slab, found by id through a small index.
 //!
 //! With 100k tasks a hash map holding tasks by value spends most of its time in cache misses
-//! (half-empty buckets of wide entries); a dense slab plus an index of 16-byte buckets keeps
-//! the hot part small. Freed slots are reused last-in first-out, while still warm in cache.
+//! (half-empty buckets of wide entries); a dense slab plus a [`SlotIndex`] of 16-byte buckets
+//! keeps the hot part small. Freed slots are reused last-in first-out, while still warm in cache.
 
 use domain::TaskId;
 
-use crate::id_hash::IdMap;
+use crate::id_hash::SlotIndex;
 use crate::task::Task;
 
 #[derive(Default)]
 pub(crate) struct TaskTable {
-    index: IdMap<TaskId, u32>,
+    index: SlotIndex<TaskId>,
     slots: Vec<Option<Task>>,
     free: Vec<u32>,
 }
@@ -26,30 +26,39 @@ impl TaskTable {
     }
 
     pub(crate) fn get(&self, id: &TaskId) -> Option<&Task> {
-        let slot = *self.index.get(id)?;
+        let slot = self.index.get(id)?;
         self.slots[slot as usize].as_ref()
     }
 
     pub(crate) fn get_mut(&mut self, id: &TaskId) -> Option<&mut Task> {
-        let slot = *self.index.get(id)?;
+        let slot = self.index.get(id)?;
         self.slots[slot as usize].as_mut()
     }
 
-    /// Adds a task whose id is not in the table (checked by the caller).
-    pub(crate) fn insert(&mut self, id: TaskId, task: Task) {
+    /// A task by the slot it was stored at (its `slot` field), while it is alive.
+    pub(crate) fn at(&self, slot: u32) -> &Task {
+        self.slots[slot as usize].as_ref().expect("a live task's slot")
+    }
+
+    pub(crate) fn at_mut(&mut self, slot: u32) -> &mut Task {
+        self.slots[slot as usize].as_mut().expect("a live task's slot")
+    }
+
+    /// Adds a task whose id is not in the table (checked by the caller), setting its `slot`.
+    pub(crate) fn insert(&mut self, id: TaskId, mut task: Task) -> u32 {
         let slot = match self.free.pop() {
-            Some(slot) => {
-                self.slots[slot as usize] = Some(task);
-                slot
-            }
+            Some(slot) => slot,
             None => {
                 // Tasks are bounded by TASKS_MAX, far below u32::MAX.
                 let slot = u32::try_from(self.slots.len()).expect("task slots fit u32");
-                self.slots.push(Some(task));
+                self.slots.push(None);
                 slot
             }
         };
+        task.slot = slot;
+        self.slots[slot as usize] = Some(task);
         assert!(self.index.insert(id, slot).is_none(), "task {id:?} inserted twice");
+        slot
     }
 
     pub(crate) fn remove(&mut self, id: &TaskId) -> Option<Task> {
@@ -60,10 +69,11 @@ impl TaskTable {
         task
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&TaskId, &Task)> {
-        self.index.iter().map(|(id, &slot)| {
+    /// Every task with the id its slot is indexed under.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (TaskId, &Task)> {
+        self.index.iter().map(|(id, slot)| {
             let task = self.slots[slot as usize].as_ref();
-            (id, task.expect("indexed slots hold tasks"))
+            (TaskId(id), task.expect("indexed slots hold tasks"))
         })
     }
 }

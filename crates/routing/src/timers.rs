@@ -4,7 +4,13 @@
 //! Every decision arms an offer timer and most disarm it soon after, so offer expiries skip the
 //! ordered table: offers made with one ring time expire in the order they were made (while
 //! `now` does not go back), so each ring time gets a [`SortedDeque`] (a lane), pushed at the
-//! back and mostly popped at the front. The other timers change far less often.
+//! back and mostly popped at the front.
+//!
+//! Overflow stage timers move on most decisions too (the first task of a stage is offered or
+//! takes its step), so they skip the ordered table as well: each queue keeps its stages' due
+//! times (`QueueState::stage_due`) and publishes the earliest here, into a min-tree over queue
+//! slots ([`QueueDues`]). A re-arm updates one leaf and its ancestors; the next timeout is the
+//! root. End of after-call work changes far less often and stays in the table.
 
 use std::collections::BTreeSet;
 
@@ -22,7 +28,8 @@ pub(crate) enum Timer {
     Offer(OfferId),
     /// After-call work ends; the agent becomes available.
     AfterCallWork(AgentId),
-    /// The first task of a queue's overflow stage is due for the stage's rule.
+    /// The first task of a queue's overflow stage is due for the stage's rule. Armed through
+    /// [`Timers::set_queue_due`], not [`Timers::arm`].
     Overflow(QueueId, u8),
 }
 
@@ -34,6 +41,101 @@ pub(crate) struct Timers {
     /// Offer expiries by ring time. Lanes are never dropped, so an offer whose ring time has a
     /// lane now had it when armed.
     offer_lanes: Vec<OfferLane>,
+    /// Earliest overflow stage due time of each queue, by slot.
+    queue_dues: QueueDues,
+}
+
+/// A min-tree over queue slots: `tree[1]` is the root, leaf `slot` is `tree[width + slot]`, and
+/// each inner node holds the earlier of its children (`None` is "nothing due").
+#[derive(Default)]
+struct QueueDues {
+    tree: Vec<Option<Timestamp>>,
+    /// Leaves, a power of two (zero before the first queue).
+    width: usize,
+}
+
+fn earlier(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+impl QueueDues {
+    fn get(&self, slot: usize) -> Option<Timestamp> {
+        if slot < self.width {
+            self.tree[self.width + slot]
+        } else {
+            None
+        }
+    }
+
+    fn set(&mut self, slot: usize, due: Option<Timestamp>) {
+        if slot >= self.width {
+            if due.is_none() {
+                return;
+            }
+            self.grow(slot + 1);
+        }
+        let mut at = self.width + slot;
+        if self.tree[at] == due {
+            return;
+        }
+        self.tree[at] = due;
+        while at > 1 {
+            at /= 2;
+            let value = earlier(self.tree[2 * at], self.tree[2 * at + 1]);
+            if self.tree[at] == value {
+                // Ancestors depend on this node only through its value.
+                break;
+            }
+            self.tree[at] = value;
+        }
+    }
+
+    /// Makes room for `slots` leaves, keeping the present ones.
+    fn grow(&mut self, slots: usize) {
+        let width = slots.next_power_of_two();
+        let mut tree = vec![None; 2 * width];
+        for slot in 0..self.width {
+            tree[width + slot] = self.tree[self.width + slot];
+        }
+        for at in (1..width).rev() {
+            tree[at] = earlier(tree[2 * at], tree[2 * at + 1]);
+        }
+        self.tree = tree;
+        self.width = width;
+    }
+
+    fn first(&self) -> Option<Timestamp> {
+        self.tree.get(1).copied().flatten()
+    }
+
+    /// Appends the slots whose earliest due time is at or before `now`.
+    fn due(&self, now: Timestamp, out: &mut Vec<u32>) {
+        if self.first().is_none_or(|t| t > now) {
+            return;
+        }
+        let mut stack = [0usize; 64];
+        let (mut len, leaves) = (1, self.width);
+        stack[0] = 1;
+        while len > 0 {
+            len -= 1;
+            let at = stack[len];
+            if self.tree[at].is_none_or(|t| t > now) {
+                continue;
+            }
+            if at >= leaves {
+                // Slots are bounded by QUEUES_MAX, far below u32::MAX.
+                out.push(u32::try_from(at - leaves).expect("queue slots fit u32"));
+            } else {
+                // Right first so that slots come out ascending; depth is at most 64.
+                stack[len] = 2 * at + 1;
+                stack[len + 1] = 2 * at;
+                len += 2;
+            }
+        }
+    }
 }
 
 struct OfferLane {
@@ -79,11 +181,22 @@ impl Timers {
 
     pub(crate) fn next(&self) -> Option<Timestamp> {
         let lanes = self.offer_lanes.iter().filter_map(|l| l.expiries.first().map(|&(at, _)| at));
-        lanes.chain(self.set.first().map(|&(at, _)| at)).min()
+        let set = self.set.first().map(|&(at, _)| at);
+        lanes.chain(set).chain(self.queue_dues.first()).min()
     }
 
-    /// Appends every timer due at `now`, earliest first (by due time, then timer), without
-    /// removing them.
+    /// Publishes the earliest due time of a queue's overflow stages.
+    pub(crate) fn set_queue_due(&mut self, slot: u32, due: Option<Timestamp>) {
+        self.queue_dues.set(slot as usize, due);
+    }
+
+    /// The earliest due time of a queue's overflow stages, as last published.
+    pub(crate) fn queue_due(&self, slot: u32) -> Option<Timestamp> {
+        self.queue_dues.get(slot as usize)
+    }
+
+    /// Appends every timer due at `now` except overflow stages, earliest first (by due time,
+    /// then timer), without removing them.
     pub(crate) fn due(&self, now: Timestamp, out: &mut Vec<(Timestamp, Timer)>) {
         let start = out.len();
         out.extend(self.set.iter().take_while(|(at, _)| *at <= now).copied());
@@ -102,6 +215,7 @@ impl Timers {
         self.set.contains(&(at, timer)) || matches!(timer, Timer::Offer(o) if in_lane(o))
     }
 
+    /// Timers armed except overflow stages.
     pub(crate) fn len(&self) -> usize {
         self.set.len() + self.offer_lanes.iter().map(|l| l.expiries.len()).sum::<usize>()
     }
@@ -114,6 +228,15 @@ impl Timers {
             let twice = self.offer_lanes[..i].iter().any(|l| l.ring_ms == lane.ring_ms);
             assert!(!twice, "two offer lanes for {} ms", lane.ring_ms);
         }
+        let dues = &self.queue_dues;
+        assert!(dues.width == 0 || dues.width.is_power_of_two(), "queue due tree width");
+        assert_eq!(dues.tree.len(), 2 * dues.width, "queue due tree size");
+        for at in 1..dues.width {
+            let value = earlier(dues.tree[2 * at], dues.tree[2 * at + 1]);
+            assert_eq!(dues.tree[at], value, "queue due tree node {at}");
+        }
+        let overflow = self.set.iter().any(|(_, t)| matches!(t, Timer::Overflow(..)));
+        assert!(!overflow, "overflow timer in the ordered table");
     }
 }
 
@@ -125,10 +248,34 @@ impl crate::Router {
         self.timeout_epoch += 1;
         let mut due = std::mem::take(&mut self.scratch_timers);
         self.timers.due(now, &mut due);
+        let others = due.len();
+        let mut slots = std::mem::take(&mut self.scratch_slots);
+        self.timers.queue_dues.due(now, &mut slots);
+        for &slot in &slots {
+            let queue = self.queues.at(slot);
+            for (stage, &at) in queue.stage_due.iter().enumerate() {
+                if let Some(at) = at.filter(|&at| at <= now) {
+                    let stage = crate::queue::stage_number(stage);
+                    due.push((at, Timer::Overflow(queue.config.id, stage)));
+                }
+            }
+        }
+        slots.clear();
+        self.scratch_slots = slots;
+        if due.len() > others && due.len() > 1 {
+            due.sort_unstable();
+        }
         for &(at, timer) in &due {
             // An earlier timer of this batch may have cancelled it (a missed-offer break
-            // revokes the agent's other offers).
-            if !self.timers.disarm(at, timer) {
+            // revokes the agent's other offers) or moved it (an overflow stage).
+            let armed = match timer {
+                Timer::Overflow(queue, stage) => {
+                    let queue = self.queues.get(&queue).expect("queues are never removed");
+                    queue.stage_due[usize::from(stage)] == Some(at)
+                }
+                _ => self.timers.disarm(at, timer),
+            };
+            if !armed {
                 continue;
             }
             match timer {

@@ -17,16 +17,19 @@
 //! would still need our own limits and framing around them; `parsip` and `xylosip` are early
 //! experiments. Nothing else is taken: MD5 and SHA-256 come from `md-5` and `sha2`.
 //!
-//! Modules: [`message`] (types, parsing, serializing, the stream framer), [`sdp`] (G.711
+//! Modules: [`dialog`] (RFC 3261 §12 dialogs and in-dialog requests), [`registrar`]
+//! (REGISTER with digest auth and stateless nonces), [`message`] (types, parsing, serializing, the stream framer), [`sdp`] (G.711
 //! offer/answer), [`transaction`] (the RFC 3261 §17 state machines and their timers),
 //! [`digest`] (authentication), [`transport`] (peer addresses), [`limits`].
 //!
 //! Errors are input: malformed bytes return a [`ParseError`] (the shell answers 400 or drops
 //! the datagram), never a panic.
 
+pub mod dialog;
 pub mod digest;
 pub mod limits;
 pub mod message;
+pub mod registrar;
 pub mod sdp;
 pub mod transaction;
 pub mod transport;

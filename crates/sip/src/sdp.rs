@@ -274,6 +274,9 @@ impl SessionDescription {
         };
         let lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
         let mut seen_version = false;
+        // RFC 4566 §5 requires t=; without it our own output (which always writes one) would
+        // not match the input.
+        let mut seen_timing = false;
         for (index, line) in lines.enumerate() {
             let line_no = index + 1;
             if line.is_empty() {
@@ -306,6 +309,7 @@ impl SessionDescription {
                         return Err(bad("bad t="));
                     };
                     session.timing = (start, stop);
+                    seen_timing = true;
                 }
                 'c' => {
                     let connection = parse_connection(value).ok_or(bad("bad c="))?;
@@ -348,6 +352,9 @@ impl SessionDescription {
         }
         session.origin = origin.ok_or(SdpError::Missing('o'))?;
         session.session_name = session_name.ok_or(SdpError::Missing('s'))?;
+        if !seen_timing {
+            return Err(SdpError::Missing('t'));
+        }
         Ok(session)
     }
 

@@ -274,9 +274,13 @@ impl Store {
     }
 
     pub async fn max_interaction_id(&self) -> Result<i64> {
-        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM interactions")
-            .fetch_one(self.pool())
-            .await?;
+        // Campaign calls share the interaction numbering (they are router tasks too).
+        let row = sqlx::query(
+            "SELECT CAST(MAX(m) AS BIGINT) FROM (SELECT COALESCE(MAX(id), 0) AS m FROM \
+             interactions UNION ALL SELECT COALESCE(MAX(id), 0) FROM campaign_calls) AS t",
+        )
+        .fetch_one(self.pool())
+        .await?;
         Ok(row.try_get(0)?)
     }
 }

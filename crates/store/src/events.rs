@@ -28,6 +28,10 @@ fn refs(kind: &EventKind) -> Refs {
             callback = Some(c.0 as i64);
             data = json!({ "queue_id": queue.0 });
         }
+        EventKind::InboundQueued { interaction: i, queue, caller } => {
+            interaction = Some(i.0 as i64);
+            data = json!({ "queue_id": queue.0, "caller": caller });
+        }
         EventKind::AgentReserved { interaction: i, agent: a }
         | EventKind::AgentConnected { interaction: i, agent: a } => {
             interaction = Some(i.0 as i64);
@@ -59,6 +63,7 @@ fn refs(kind: &EventKind) -> Refs {
                 _ => json!({ "status": state.name() }),
             };
         }
+        EventKind::Campaign(e) => (interaction, data) = crate::campaigns::refs(e),
     }
     Refs { interaction, callback, agent, data }
 }
@@ -111,6 +116,9 @@ async fn project(tx: &mut Transaction<'static, Any>, event: &Event) -> Result<()
             )
             .await
         }
+        // Inbound calls live in the event log only for now; the interaction updates that follow
+        // match no row and change nothing.
+        EventKind::InboundQueued { .. } => Ok(()),
         EventKind::AgentReserved { interaction, agent } => {
             exec(
                 tx,
@@ -198,6 +206,7 @@ async fn project(tx: &mut Transaction<'static, Any>, event: &Event) -> Result<()
             .await?;
             Ok(())
         }
+        EventKind::Campaign(e) => crate::campaigns::project(tx, event.at.as_millis(), e).await,
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod auth;
 mod callbacks;
+mod campaigns;
 mod config_tables;
 pub use config_tables::SettingsTable;
 mod events;
@@ -26,6 +27,7 @@ use sqlx::{AnyPool, Executor};
 use thiserror::Error;
 
 pub use callbacks::{InsertOutcome, NewCallback};
+pub use campaigns::{CallFigures, CampaignRow, ContactRow, DncRow, NewContact};
 pub use rows::*;
 pub use stats::StatsInteraction;
 

@@ -52,6 +52,8 @@ contract!(
     recovery_closes_open_interactions,
     sessions_expire_and_tokens_resolve,
     migrations_are_idempotent,
+    campaigns_contacts_and_calls_project,
+    dnc_lists_global_and_per_campaign,
 );
 
 fn new_user(login: &str) -> NewUser {
@@ -329,4 +331,167 @@ async fn migrations_are_idempotent(kind: &str) {
         let again = Store::connect(&url).await.unwrap();
         assert_eq!(again.list_departments().await.unwrap().len(), 1);
     }
+}
+
+fn new_contact(row: i64, phone: &str) -> store::NewContact {
+    store::NewContact {
+        row_number: row,
+        phone: phone.into(),
+        name: Some("Ann".into()),
+        time_zone: "Europe/London".into(),
+        language: Some("en".into()),
+        fields: json!({ "parcel": format!("P{row}") }),
+    }
+}
+
+async fn campaigns_contacts_and_calls_project(kind: &str) {
+    use domain::campaign::{
+        CallResult, CampaignEvent as C, CampaignId, CampaignState, ContactId, ContactStatus,
+    };
+    let (s, _d) = fresh(kind).await;
+    let settings = json!({ "mode": "progressive" });
+    let id = s.create_campaign("Parcels", &settings, 10).await.unwrap();
+    assert!(matches!(
+        s.create_campaign("Parcels", &settings, 10).await,
+        Err(StoreError::Conflict("campaign"))
+    ));
+    let row = s.campaign(id).await.unwrap().expect("found");
+    assert_eq!(
+        (row.status.as_str(), row.settings["mode"].as_str()),
+        ("paused", Some("progressive"))
+    );
+    s.update_campaign(id, "Parcels 2", &json!({ "mode": "preview" }), 20).await.unwrap();
+    assert!(matches!(
+        s.update_campaign(id + 1, "x", &settings, 20).await,
+        Err(StoreError::NotFound("campaign"))
+    ));
+    let ids = s
+        .insert_contacts(
+            id,
+            &[new_contact(2, "+447700900001"), new_contact(3, "+447700900002")],
+            30,
+        )
+        .await
+        .unwrap();
+    assert!(ids.iter().all(Option::is_some));
+    // The same phone again in a later upload is a duplicate, not an error.
+    let again = s.insert_contacts(id, &[new_contact(2, "+447700900001")], 31).await.unwrap();
+    assert_eq!(again, vec![None]);
+    let (c1, c2) = (ids[0].unwrap(), ids[1].unwrap());
+    let contact = s.contact(c1).await.unwrap().expect("found");
+    assert_eq!(contact.fields["parcel"], "P2");
+    assert_eq!((contact.status.as_str(), contact.next_at), ("pending", 30));
+
+    let (camp, call) = (CampaignId(id as u64), InteractionId(500));
+    let ev = |at, e| Event { at: Timestamp::from_millis(at), kind: EventKind::Campaign(e) };
+    s.append(&[
+        ev(1_000, C::StateChanged { campaign: camp, state: CampaignState::Running }),
+        ev(
+            1_000,
+            C::Dialed {
+                campaign: camp,
+                contact: ContactId(c1 as u64),
+                call,
+                attempt: 1,
+                agent: None,
+            },
+        ),
+        ev(4_000, C::Answered { call }),
+        ev(5_000, C::Bridged { call, agent: AgentId(3) }),
+        ev(65_000, C::CallEnded { call, result: CallResult::Answered }),
+        ev(
+            65_000,
+            C::ContactFinished {
+                campaign: camp,
+                contact: ContactId(c1 as u64),
+                status: ContactStatus::Reached,
+            },
+        ),
+        ev(
+            66_000,
+            C::Dialed {
+                campaign: camp,
+                contact: ContactId(c2 as u64),
+                call: InteractionId(501),
+                attempt: 1,
+                agent: None,
+            },
+        ),
+        ev(67_000, C::Answered { call: InteractionId(501) }),
+        ev(69_000, C::CallEnded { call: InteractionId(501), result: CallResult::Abandoned }),
+        ev(
+            69_000,
+            C::ContactScheduled {
+                campaign: camp,
+                contact: ContactId(c2 as u64),
+                due_at: Timestamp::from_millis(500_000),
+                attempts: 1,
+            },
+        ),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(s.campaign(id).await.unwrap().expect("found").status, "running");
+    let reached = s.contact(c1).await.unwrap().expect("found");
+    assert_eq!(
+        (reached.status.as_str(), reached.attempts, reached.last_result.as_deref()),
+        ("reached", 1, Some("answered"))
+    );
+    let retry = s.contact(c2).await.unwrap().expect("found");
+    assert_eq!(
+        (retry.status.as_str(), retry.next_at, retry.last_result.as_deref()),
+        ("pending", 500_000, Some("abandoned"))
+    );
+    let counts = s.contact_counts(id).await.unwrap();
+    assert_eq!((counts.get("reached"), counts.get("pending")), (Some(&1), Some(&1)));
+    let f = s.call_figures(id, 0).await.unwrap();
+    assert_eq!((f.dials, f.answered, f.bridged, f.abandoned), (2, 2, 1, 1));
+    assert_eq!((f.answer_delay_ms_sum, f.talk_ms_sum, f.talks_ended), (1_000, 60_000, 1));
+    assert_eq!(s.call_figures(id, 66_000).await.unwrap().dials, 1);
+    assert_eq!(s.call_series(id, 0).await.unwrap()[1], (66_000, Some("abandoned".into())));
+    let open = s.open_contacts(id, 10).await.unwrap();
+    assert_eq!(open.iter().map(|c| c.id).collect::<Vec<_>>(), vec![c2]);
+    // Campaign calls share the interaction numbering.
+    assert_eq!(s.max_interaction_id().await.unwrap(), 501);
+    // A call left open by a crash is cancelled and its contact goes back to pending.
+    s.append(&[ev(
+        70_000,
+        C::Dialed {
+            campaign: camp,
+            contact: ContactId(c2 as u64),
+            call: InteractionId(502),
+            attempt: 2,
+            agent: None,
+        },
+    )])
+    .await
+    .unwrap();
+    assert_eq!(s.contact(c2).await.unwrap().expect("found").status, "calling");
+    assert_eq!(s.recover_campaign_calls(80_000).await.unwrap(), 1);
+    assert_eq!(s.contact(c2).await.unwrap().expect("found").status, "pending");
+    assert_eq!(s.list_contacts(id, c1, 10).await.unwrap().len(), 1);
+    s.delete_campaign(id).await.unwrap();
+    assert!(s.campaign(id).await.unwrap().is_none());
+    assert!(s.contact(c1).await.unwrap().is_none());
+    assert!(matches!(s.delete_campaign(id).await, Err(StoreError::NotFound("campaign"))));
+}
+
+async fn dnc_lists_global_and_per_campaign(kind: &str) {
+    let (s, _d) = fresh(kind).await;
+    assert!(s.dnc_add(None, "+447700900001", 1).await.unwrap());
+    assert!(!s.dnc_add(None, "+447700900001", 2).await.unwrap(), "already listed");
+    assert!(s.dnc_add(Some(7), "+447700900001", 3).await.unwrap());
+    assert!(s.dnc_add(Some(7), "+447700900002", 4).await.unwrap());
+    let all = s.dnc_list(None, 0, 10).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0].campaign_id, None);
+    let seven = s.dnc_list(Some(Some(7)), 0, 10).await.unwrap();
+    assert_eq!(
+        seven.iter().map(|d| d.phone.as_str()).collect::<Vec<_>>(),
+        ["+447700900001", "+447700900002"]
+    );
+    assert_eq!(s.dnc_list(Some(Some(7)), 1, 10).await.unwrap().len(), 1);
+    assert!(s.dnc_remove(Some(7), "+447700900001").await.unwrap());
+    assert!(!s.dnc_remove(Some(7), "+447700900001").await.unwrap());
+    assert_eq!(s.dnc_list(Some(None), 0, 10).await.unwrap().len(), 1);
 }

@@ -53,7 +53,7 @@ pub struct DatabaseConfig {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct TelephonyConfig {
-    /// Only "simulated" for now; "sip" arrives with the SIP issue.
+    /// "simulated" (the demo's network) or "sip" (real phones and a trunk, see `sip`).
     pub network: String,
     pub seed: u64,
     pub answer_probability: f64,
@@ -62,6 +62,133 @@ pub struct TelephonyConfig {
     /// Customers hang up after this much talk; absent: they wait for the agent.
     pub talk_ms: Option<[u64; 2]>,
     pub reject_ms: u64,
+    pub sip: SipSection,
+}
+
+/// `[telephony.sip]`: used when `telephony.network = "sip"`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SipSection {
+    /// UDP address for SIP; also advertised in Via and Contact, so not 0.0.0.0.
+    pub listen: String,
+    /// Address for RTP in our SDP; empty: the listen address.
+    pub media_ip: String,
+    pub rtp_port_min: u16,
+    pub rtp_port_max: u16,
+    /// Digest realm for agent phones.
+    pub realm: String,
+    /// Where call recordings go; empty: calls are not recorded.
+    pub recordings_dir: String,
+    pub rtp_timeout_ms: u64,
+    pub invites_per_second_max: u32,
+    pub legs_max: usize,
+    pub trunk: Option<TrunkSection>,
+    /// Agents' phone accounts: `{ login = "alice", password = "..." }`; the phone registers
+    /// as `username` (default: the login).
+    pub accounts: Vec<AccountSection>,
+    /// WAV prompts named in `inbound` (greetings, hold music); empty: only `tts:` prompts.
+    pub prompts_dir: String,
+    /// Where `tts:` prompts are cached; empty: a directory under the system's temp dir.
+    pub tts_cache_dir: String,
+    /// Routes for calls arriving from the trunk.
+    pub inbound: Vec<InboundSection>,
+}
+
+/// `[[telephony.sip.inbound]]`: where calls to one dialed number go.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InboundSection {
+    /// The dialed number (Request-URI user) this route serves; absent: any.
+    #[serde(default)]
+    pub dialed: Option<String>,
+    /// A WAV file in `prompts_dir`, or `tts:<language>:<text>`; it should announce the menu.
+    #[serde(default)]
+    pub greeting: Option<String>,
+    /// Key to queue name: `{ "1" = "Sales", "2" = "Support" }`. Empty: straight to `queue`.
+    #[serde(default)]
+    pub menu: std::collections::BTreeMap<String, String>,
+    /// Queue name for calls without a menu, an unknown key, or no key before the timeout.
+    pub queue: String,
+    #[serde(default = "default_menu_timeout_ms")]
+    pub menu_timeout_ms: u64,
+    /// Looped while the caller waits.
+    #[serde(default)]
+    pub hold_prompt: Option<String>,
+    /// Task priority; keep it above the queue's callback priority so callers come first.
+    #[serde(default = "default_inbound_priority")]
+    pub priority: i32,
+}
+
+fn default_menu_timeout_ms() -> u64 {
+    8_000
+}
+
+fn default_inbound_priority() -> i32 {
+    100
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TrunkSection {
+    /// `host:port` of the carrier's SIP proxy.
+    pub proxy: String,
+    /// Host part of the Request-URI; default: the proxy's host.
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub caller_id: Option<String>,
+    /// "e164" (+4915...) or "e164_no_plus" (4915...).
+    #[serde(default = "default_number_format")]
+    pub number_format: String,
+    /// "udp" or "tcp".
+    #[serde(default = "default_transport")]
+    pub transport: String,
+    /// Register with the carrier for this many seconds; absent: no registration.
+    #[serde(default)]
+    pub register_expires_s: Option<u32>,
+}
+
+fn default_transport() -> String {
+    "udp".into()
+}
+
+fn default_number_format() -> String {
+    "e164".into()
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSection {
+    /// The console login of the agent who owns the phone.
+    pub login: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    pub password: String,
+}
+
+impl Default for SipSection {
+    fn default() -> Self {
+        SipSection {
+            listen: "127.0.0.1:5060".into(),
+            media_ip: String::new(),
+            rtp_port_min: 20_000,
+            rtp_port_max: 29_998,
+            realm: "switchboard".into(),
+            recordings_dir: "recordings".into(),
+            rtp_timeout_ms: 30_000,
+            invites_per_second_max: 200,
+            legs_max: 2_000,
+            trunk: None,
+            accounts: Vec::new(),
+            prompts_dir: String::new(),
+            tts_cache_dir: String::new(),
+            inbound: Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -111,6 +238,7 @@ impl Default for TelephonyConfig {
             agent_answer_ms: demo.agent_answer_ms,
             talk_ms: demo.talk_ms.map(|(a, b)| [a, b]),
             reject_ms: demo.reject_ms,
+            sip: SipSection::default(),
         }
     }
 }
@@ -142,9 +270,12 @@ impl Config {
     pub fn validate(&self) -> anyhow::Result<()> {
         let t = &self.telephony;
         anyhow::ensure!(
-            t.network == "simulated",
-            "telephony.network: only \"simulated\" is available"
+            t.network == "simulated" || t.network == "sip",
+            "telephony.network: \"simulated\" or \"sip\""
         );
+        if t.network == "sip" {
+            self.sip_base().context("telephony.sip")?;
+        }
         anyhow::ensure!(
             (0.0..=1.0).contains(&t.answer_probability),
             "telephony.answer_probability: between 0 and 1"
@@ -163,6 +294,73 @@ impl Config {
         Ok(())
     }
 
+    /// The SIP network's settings, without the accounts (those need user ids from the store).
+    pub fn sip_base(&self) -> anyhow::Result<telephony::SipConfig> {
+        use telephony::sipnet::{NumberFormat, TrunkConfig};
+        let s = &self.telephony.sip;
+        let listen: std::net::SocketAddr = s.listen.parse().context("listen: not host:port")?;
+        anyhow::ensure!(!listen.ip().is_unspecified(), "listen: give the address phones reach");
+        let mut config = telephony::SipConfig::local(listen, self.telephony.seed ^ random_u64());
+        if !s.media_ip.is_empty() {
+            config.media_ip = s.media_ip.parse().context("media_ip: not an IP address")?;
+        }
+        anyhow::ensure!(
+            s.rtp_port_min >= 1_024 && s.rtp_port_min + 2 <= s.rtp_port_max,
+            "rtp_port_min..rtp_port_max: a range above 1023 with room for a call"
+        );
+        config.rtp_port_min = s.rtp_port_min;
+        config.rtp_port_max = s.rtp_port_max;
+        config.realm = s.realm.clone();
+        config.rtp_timeout_ms = s.rtp_timeout_ms.max(5_000);
+        config.invites_per_second_max = s.invites_per_second_max.max(1);
+        config.legs_max = s.legs_max.clamp(2, 100_000);
+        config.nonce_secret = format!("{:x}{:x}", random_u64(), random_u64());
+        config.recordings_dir =
+            (!s.recordings_dir.is_empty()).then(|| std::path::PathBuf::from(&s.recordings_dir));
+        config.prompts_dir =
+            (!s.prompts_dir.is_empty()).then(|| std::path::PathBuf::from(&s.prompts_dir));
+        if !s.tts_cache_dir.is_empty() {
+            config.tts_cache_dir = std::path::PathBuf::from(&s.tts_cache_dir);
+        }
+        for (i, route) in s.inbound.iter().enumerate() {
+            for key in route.menu.keys() {
+                let ok = key.len() == 1 && key.chars().all(|c| "0123456789*#".contains(c));
+                anyhow::ensure!(ok, "inbound[{i}].menu: key {key:?} is not one of 0-9 * #");
+            }
+            anyhow::ensure!(
+                (1_000..=120_000).contains(&route.menu_timeout_ms),
+                "inbound[{i}].menu_timeout_ms: 1000 to 120000"
+            );
+        }
+        if let Some(t) = &s.trunk {
+            let proxy: std::net::SocketAddr =
+                t.proxy.parse().context("trunk.proxy: not host:port")?;
+            let number_format = match t.number_format.as_str() {
+                "e164" => NumberFormat::E164,
+                "e164_no_plus" => NumberFormat::E164NoPlus,
+                _ => anyhow::bail!("trunk.number_format: \"e164\" or \"e164_no_plus\""),
+            };
+            config.trunk = Some(TrunkConfig {
+                proxy,
+                domain: t.domain.clone().unwrap_or_else(|| proxy.ip().to_string()),
+                username: t.username.clone(),
+                password: t.password.clone(),
+                caller_id: t.caller_id.clone(),
+                number_format,
+                transport: match t.transport.as_str() {
+                    "udp" => telephony::sipnet::Transport::Udp,
+                    "tcp" => telephony::sipnet::Transport::Tcp,
+                    _ => anyhow::bail!("trunk.transport: \"udp\" or \"tcp\""),
+                },
+                register_expires_s: t.register_expires_s.map(|s| s.clamp(60, 86_400)),
+            });
+        }
+        for (i, a) in s.accounts.iter().enumerate() {
+            anyhow::ensure!(a.password.len() >= 8, "accounts[{i}].password: at least 8 characters");
+        }
+        Ok(config)
+    }
+
     pub fn sim(&self) -> telephony::SimConfig {
         let t = &self.telephony;
         telephony::SimConfig {
@@ -176,9 +374,53 @@ impl Config {
     }
 }
 
+/// A random number from the standard library's per-process hasher keys (seeded by the OS).
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new().build_hasher().finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type.
+    fn sip_section_with_trunk_accounts_and_inbound_routes_parses_and_is_checked() {
+        figment::Jail::expect_with(|jail| {
+            let text = r#"
+                [telephony]
+                network = "sip"
+                [telephony.sip]
+                listen = "127.0.0.1:5062"
+                accounts = [ { login = "alice", password = "alice-phone-secret" } ]
+                [telephony.sip.trunk]
+                proxy = "127.0.0.1:5080"
+                username = "acct"
+                password = "secret"
+                transport = "tcp"
+                register_expires_s = 600
+                [[telephony.sip.inbound]]
+                greeting = "tts:en:Press 1 for orders."
+                menu = { "1" = "Orders" }
+                queue = "Orders"
+            "#;
+            jail.create_file("sip.toml", text)?;
+            let c = Config::load(Some(Path::new("sip.toml"))).expect("valid");
+            let sip = c.sip_base().expect("builds");
+            let trunk = sip.trunk.expect("a trunk");
+            assert_eq!(trunk.transport, telephony::sipnet::Transport::Tcp);
+            assert_eq!((trunk.domain.as_str(), trunk.register_expires_s), ("127.0.0.1", Some(600)));
+            assert_eq!(c.telephony.sip.inbound[0].menu_timeout_ms, 8_000);
+            jail.create_file("bad.toml", &text.replace("\"1\" = ", "\"x\" = "))?;
+            let err = Config::load(Some(Path::new("bad.toml"))).expect_err("bad menu key");
+            assert!(format!("{err:#}").contains("inbound[0].menu"), "{err:#}");
+            jail.create_file("any.toml", &text.replace("127.0.0.1:5062", "0.0.0.0:5062"))?;
+            let err = Config::load(Some(Path::new("any.toml"))).expect_err("unspecified");
+            assert!(format!("{err:#}").contains("listen"), "{err:#}");
+            Ok(())
+        });
+    }
 
     #[test]
     #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type.

@@ -81,6 +81,7 @@ pub async fn seed(
         "default_region": "US", "allowed_origins": [shop_origin]
     }))?;
     api::create_widget_row(state, &widget).await.map_err(e)?;
+    crate::campaign_demo::seed_campaign(state, queue).await?;
     Ok(queue)
 }
 
@@ -133,6 +134,7 @@ pub async fn start_demo_on(
     let shop_origin = format!("http://{}", shop.local_addr()?);
     let server = start(&config).await?;
     seed(&server.state, &shop_origin, queue_overrides).await?;
+    server.refresh_sip_accounts().await?;
     let (addr, _task) = serve_shop(shop, server.base_url())?;
     Ok(Demo { server, shop_url: format!("http://{addr}/"), _dir: None })
 }

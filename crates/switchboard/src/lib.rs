@@ -2,7 +2,9 @@
 //! engine actor loop, the demo, and graceful shutdown.
 
 pub mod bench;
+mod campaign_demo;
 pub mod config;
 pub mod demo;
+mod robocall;
 pub mod runtime;
 pub mod server;

@@ -60,6 +60,20 @@ enum Bench {
         #[arg(long, default_value = "customer_first")]
         order: String,
     },
+    /// SIP calls per second through the B2BUA with RTP both ways (needs sipp), at rising
+    /// rates until more than 0.1% of calls fail.
+    SipCps {
+        #[arg(long, default_value_t = 10)]
+        start_cps: u32,
+        #[arg(long, default_value_t = 640)]
+        max_cps: u32,
+        /// Seconds per rate step.
+        #[arg(long, default_value_t = 10)]
+        step_s: u64,
+        /// How long each call lasts, with audio flowing.
+        #[arg(long, default_value_t = 5_000)]
+        hold_ms: u64,
+    },
     /// Resident memory of an idle server.
     IdleRss {
         #[arg(long, default_value_t = 3)]
@@ -194,6 +208,9 @@ async fn main() -> anyhow::Result<()> {
                     switchboard::bench::dial_latency(samples, &order).await?
                 }
                 Bench::IdleRss { settle_s } => switchboard::bench::idle_rss(settle_s).await?,
+                Bench::SipCps { start_cps, max_cps, step_s, hold_ms } => {
+                    switchboard::bench::sip_cps(start_cps, max_cps, step_s, hold_ms).await?
+                }
                 Bench::Dialer { scenario, format, replications, seed, agents, cap, chart } => {
                     let options =
                         sim::dialer_bench::BenchOptions { replications, seed, agents, cap };

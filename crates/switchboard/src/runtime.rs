@@ -6,9 +6,11 @@ use std::time::Duration;
 use anyhow::Context;
 use api::EngineRequest;
 use domain::event::Event;
+use domain::telephony::{NetEvent, TelCommand};
 use domain::Timestamp;
 use engine::{Center, Input, Notice, Output};
 use store::Store;
+use telephony::sipshell::SipShell;
 use telephony::SimNetwork;
 use tokio::sync::{broadcast, mpsc, watch};
 
@@ -21,9 +23,65 @@ pub fn clock() -> Timestamp {
     Timestamp::from_millis(chrono::Utc::now().timestamp_millis())
 }
 
+/// The phone network the engine drives: simulated in-process, or SIP through its shell task.
+pub enum Network {
+    Sim(Box<SimNetwork>),
+    Sip(SipShell),
+}
+
+impl Network {
+    async fn handle_command(&mut self, now: Timestamp, command: TelCommand) {
+        match self {
+            Network::Sim(net) => net.handle_command(now, command),
+            Network::Sip(shell) => {
+                if !shell.send(command).await {
+                    tracing::error!("the SIP shell stopped; a command was lost");
+                }
+            }
+        }
+    }
+
+    fn poll_event(&mut self) -> Option<NetEvent> {
+        match self {
+            Network::Sim(net) => net.poll_event().map(NetEvent::Leg),
+            Network::Sip(shell) => shell.try_recv(),
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Timestamp> {
+        match self {
+            Network::Sim(net) => net.poll_timeout(),
+            Network::Sip(_) => None,
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Timestamp) {
+        if let Network::Sim(net) = self {
+            net.handle_timeout(now);
+        }
+    }
+
+    /// The next event from a network that delivers them by itself (SIP); never for the
+    /// simulated one, which the runtime polls.
+    async fn next_event(&mut self) -> Option<NetEvent> {
+        match self {
+            Network::Sim(_) => std::future::pending().await,
+            Network::Sip(shell) => shell.recv().await,
+        }
+    }
+}
+
+fn input_of(event: NetEvent) -> Input {
+    match event {
+        NetEvent::Leg(event) => Input::Leg(event),
+        NetEvent::Incoming { leg, caller, dialed } => Input::Incoming { leg, caller, dialed },
+        NetEvent::Dtmf { leg, digit } => Input::Dtmf { leg, digit },
+    }
+}
+
 pub struct Runtime {
     pub center: Center,
-    pub net: SimNetwork,
+    pub net: Network,
     pub store: Store,
     pub notices: broadcast::Sender<Notice>,
 }
@@ -42,8 +100,22 @@ impl Runtime {
             let wait_ms = next.map_or(IDLE_WAKE_MS, |t| t.ms_since(now).min(IDLE_WAKE_MS));
             tokio::select! {
                 request = rx.recv() => match request {
-                    Some(f) => f(&mut self.center, clock()),
+                    Some(f) => {
+                        let reply = f(&mut self.center, clock());
+                        // Commit before acknowledging: the caller hears back only after the
+                        // events its request caused are in the store.
+                        self.drain().await?;
+                        reply();
+                    }
                     None => return Ok(()),
+                },
+                event = self.net.next_event() => match event {
+                    Some(event) => {
+                        if let Err(e) = self.center.handle_input(clock(), input_of(event)) {
+                            tracing::warn!(error = %e, "network event refused");
+                        }
+                    }
+                    None => anyhow::bail!("the SIP shell stopped"),
                 },
                 _ = tokio::time::sleep(Duration::from_millis(wait_ms)) => {
                     let now = clock();
@@ -64,7 +136,7 @@ impl Runtime {
             let mut progressed = false;
             while let Some(event) = self.net.poll_event() {
                 progressed = true;
-                if let Err(e) = self.center.handle_input(now, Input::Leg(event)) {
+                if let Err(e) = self.center.handle_input(now, input_of(event)) {
                     tracing::warn!(error = %e, "leg event refused");
                 }
             }
@@ -82,10 +154,37 @@ impl Runtime {
             // Durability before action: nothing is dialed unless its event is committed.
             self.append(&batch).await?;
             for command in commands {
-                self.net.handle_command(now, command);
+                self.net.handle_command(now, command).await;
+            }
+            while let Some(message) = self.center.poll_robocall_message() {
+                if let Some(prompt) = self.robocall_prompt(&message).await {
+                    let play = TelCommand::Play { leg: message.leg, prompt, looping: false };
+                    self.net.handle_command(now, play).await;
+                }
             }
             for notice in notices {
                 let _ = self.notices.send(notice);
+            }
+        }
+    }
+
+    /// The spoken message of a robocall that was answered (see `crate::robocall`).
+    async fn robocall_prompt(&self, message: &engine::RobocallMessage) -> Option<String> {
+        let lookup = async {
+            let campaign = self.store.campaign(message.campaign.0 as i64).await?;
+            let contact = self.store.contact(message.contact.0 as i64).await?;
+            Ok::<_, store::StoreError>((campaign, contact))
+        };
+        match lookup.await {
+            Ok((Some(campaign), Some(contact))) => {
+                let settings: api::CampaignSettings =
+                    serde_json::from_value(campaign.settings).ok()?;
+                crate::robocall::prompt(&settings, &contact)
+            }
+            Ok(_) => None,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read a robocall's message");
+                None
             }
         }
     }

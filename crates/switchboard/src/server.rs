@@ -14,8 +14,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
-use crate::config::Config;
-use crate::runtime::{clock, Runtime};
+use crate::config::{AccountSection, Config, InboundSection};
+use crate::runtime::{clock, Network, Runtime};
 
 /// Notices buffered per console connection before it must resync.
 const NOTICES_BUFFER_MAX: usize = 1_024;
@@ -24,11 +24,30 @@ pub struct Running {
     pub addr: SocketAddr,
     pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
+    /// The SIP address, when the network is SIP.
+    pub sip_addr: Option<SocketAddr>,
+    sip_accounts:
+        Option<(telephony::sipshell::AccountsHandle, Vec<AccountSection>, Vec<InboundSection>)>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Running {
+    /// Re-reads which user each configured SIP account belongs to and which queue each
+    /// inbound route names (after users and queues were added).
+    pub async fn refresh_sip_accounts(&self) -> anyhow::Result<()> {
+        let Some((handle, sections, inbound)) = &self.sip_accounts else { return Ok(()) };
+        let accounts = resolve_accounts(&self.state.store, sections).await?;
+        anyhow::ensure!(handle.set(accounts).await, "the SIP shell stopped");
+        let routes = resolve_routes(&self.state.store, inbound).await?;
+        self.state
+            .engine
+            .input(engine::Input::SetInboundRoutes(routes))
+            .await
+            .map_err(|e| anyhow::anyhow!("inbound routes: {e:?}"))?;
+        Ok(())
+    }
+
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -123,8 +142,87 @@ async fn rebuild(
             tracing::error!(id = cb.id, error = %e, "could not rebuild callback");
         }
     }
-    tracing::info!(callbacks = count, "engine rebuilt from the store");
+    let contacts = api::rebuild_campaigns(center, store, now).await?;
+    tracing::info!(callbacks = count, contacts, "engine rebuilt from the store");
     Ok(())
+}
+
+/// Phone accounts for the users that exist; accounts naming unknown logins wait (with a
+/// warning) until [`Running::refresh_sip_accounts`].
+async fn resolve_accounts(
+    store: &Store,
+    sections: &[AccountSection],
+) -> anyhow::Result<Vec<telephony::sipnet::SipAccount>> {
+    let users = store.list_users().await?;
+    let mut accounts = Vec::new();
+    for account in sections {
+        let Some(user) = users.iter().find(|u| u.login == account.login) else {
+            tracing::warn!(login = %account.login, "SIP account for an unknown user; ignored");
+            continue;
+        };
+        accounts.push(telephony::sipnet::SipAccount {
+            agent: AgentId(user.id as u64),
+            username: account.username.clone().unwrap_or_else(|| account.login.clone()),
+            password: account.password.clone(),
+        });
+    }
+    Ok(accounts)
+}
+
+/// Inbound routes with queue names resolved; routes naming unknown queues wait (with a
+/// warning) until [`Running::refresh_sip_accounts`].
+async fn resolve_routes(
+    store: &Store,
+    sections: &[InboundSection],
+) -> anyhow::Result<Vec<engine::InboundRoute>> {
+    let queues = store.list_settings(SettingsTable::Queues).await?;
+    let id_of = |name: &str| queues.iter().find(|q| q.name == name).map(|q| QueueId(q.id as u64));
+    let mut routes = Vec::new();
+    'routes: for section in sections {
+        let Some(queue) = id_of(&section.queue) else {
+            tracing::warn!(queue = %section.queue, "inbound route to an unknown queue; ignored");
+            continue;
+        };
+        let mut menu = Vec::new();
+        for (key, name) in &section.menu {
+            let (Some(digit), Some(target)) = (key.chars().next(), id_of(name)) else {
+                tracing::warn!(queue = %name, "inbound menu names an unknown queue; route ignored");
+                continue 'routes;
+            };
+            menu.push((digit, target));
+        }
+        routes.push(engine::InboundRoute {
+            dialed: section.dialed.clone(),
+            greeting: section.greeting.clone(),
+            menu,
+            queue,
+            menu_timeout_ms: section.menu_timeout_ms,
+            hold_prompt: section.hold_prompt.clone(),
+            priority: section.priority,
+        });
+    }
+    Ok(routes)
+}
+
+/// The configured phone network. For SIP, agents' accounts name console logins, which are
+/// resolved to agent ids here; the console then shows whose phone is registered.
+async fn network(config: &Config, store: &Store, state: &mut AppState) -> anyhow::Result<Network> {
+    if config.telephony.network != "sip" {
+        return Ok(Network::Sim(Box::new(SimNetwork::new(config.sim()))));
+    }
+    let mut sip = config.sip_base()?;
+    sip.accounts = resolve_accounts(store, &config.telephony.sip.accounts).await?;
+    if let Some(dir) = &sip.recordings_dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the recordings directory {}", dir.display()))?;
+    }
+    let shell = telephony::sipshell::SipShell::start(sip.clone())
+        .await
+        .with_context(|| format!("binding SIP on {}", sip.signal_addr))?;
+    tracing::info!(addr = %shell.local_addr(), "SIP listening");
+    state.registered_phones = Some(shell.registered());
+    state.recordings_dir = sip.recordings_dir.clone();
+    Ok(Network::Sip(shell))
 }
 
 pub async fn start(config: &Config) -> anyhow::Result<Running> {
@@ -135,7 +233,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         callbacks_per_ip_per_minute: config.limits.callbacks_per_ip_per_minute,
         callbacks_per_phone_per_hour: config.limits.callbacks_per_phone_per_hour,
     };
-    let state =
+    let mut state =
         AppState::new(store.clone(), engine, notices.clone(), config.server.secure_cookies, limits);
 
     if store.list_users().await?.is_empty() {
@@ -163,8 +261,21 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         agent_ring_ms: config.engine.agent_ring_ms,
     });
     rebuild(&mut center, &store, &state, now).await?;
-    let mut runtime =
-        Runtime { center, net: SimNetwork::new(config.sim()), store: store.clone(), notices };
+    let routes = resolve_routes(&store, &config.telephony.sip.inbound).await?;
+    center.handle_input(now, Input::SetInboundRoutes(routes))?;
+    let net = network(config, &store, &mut state).await?;
+    let (sip_addr, sip_accounts) = match &net {
+        Network::Sip(shell) => (
+            Some(shell.local_addr()),
+            Some((
+                shell.accounts(),
+                config.telephony.sip.accounts.clone(),
+                config.telephony.sip.inbound.clone(),
+            )),
+        ),
+        Network::Sim(_) => (None, None),
+    };
+    let mut runtime = Runtime { center, net, store: store.clone(), notices };
     runtime.drain().await?;
 
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -204,5 +315,5 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         }));
     }
     tracing::info!(%addr, "listening");
-    Ok(Running { addr, metrics_addr, state, shutdown, tasks })
+    Ok(Running { addr, metrics_addr, state, sip_addr, sip_accounts, shutdown, tasks })
 }

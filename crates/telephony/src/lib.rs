@@ -1,8 +1,14 @@
 //! Phone networks behind the engine's telephony contract ([`domain::telephony`]).
 //!
-//! For now this holds the simulated network used by the demo, the tests and the benchmarks.
-//! The SIP network (issue 3) will sit beside it behind the same commands and events.
+//! - [`simnet`]: the seeded simulated network for the demo, tests and benchmarks.
+//! - [`sipnet`]: the SIP network, a sans-I/O B2BUA and registrar over the `sip` crate.
+//! - [`sipshell`]: the tokio shell that gives `sipnet` its sockets, clock and RTP relay.
+//!
+//! Which network runs is the binary's choice, from config.
 
 pub mod simnet;
+pub mod sipnet;
+pub mod sipshell;
 
 pub use simnet::{SimConfig, SimNetwork};
+pub use sipnet::{SipConfig, SipNetwork};

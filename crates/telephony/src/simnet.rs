@@ -119,6 +119,11 @@ impl SimNetwork {
                     }
                 }
             }
+            // The simulated network has no media.
+            TelCommand::Record { .. }
+            | TelCommand::Play { .. }
+            | TelCommand::StopPlay { .. }
+            | TelCommand::SendDtmf { .. } => {}
         }
     }
 

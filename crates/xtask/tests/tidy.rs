@@ -23,8 +23,18 @@ fn allowed_deps() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("sim", &["domain", "routing", "dialer", "engine", "telephony"][..]),
         (
             "switchboard",
-            &["domain", "routing", "engine", "telephony", "store", "api", "sim", "dialer", "flow"]
-                [..],
+            &[
+                "domain",
+                "routing",
+                "engine",
+                "telephony",
+                "store",
+                "api",
+                "sim",
+                "dialer",
+                "flow",
+                "media",
+            ][..],
         ),
         ("xtask", &[][..]),
     ])

@@ -11,6 +11,7 @@ import { LoginView } from "./views/Login";
 import { AgentView } from "./views/Agent";
 import { SupervisorView } from "./views/Supervisor";
 import { StatsView } from "./views/Stats";
+import { CampaignsView } from "./views/Campaigns";
 import { AdminView, ADMIN_PAGES } from "./admin/Admin";
 import { displayStatus, StatusPill } from "./views/status";
 
@@ -28,6 +29,7 @@ const NAV: { title: string; items: NavItem[] }[] = [
       { route: "/agent", label: "Agent workspace", role: "agent", testid: "nav-agent" },
       { route: "/supervisor", label: "Wallboard", role: "supervisor", testid: "nav-supervisor" },
       { route: "/stats", label: "Statistics", role: "supervisor", testid: "nav-stats" },
+      { route: "/campaigns", label: "Campaigns", role: "supervisor", testid: "nav-campaigns" },
     ],
   },
   {
@@ -84,6 +86,7 @@ function Shell({ route }: { route: string }) {
   if (route === "/agent") body = <AgentView />;
   else if (route === "/supervisor") body = guard("supervisor", <SupervisorView />);
   else if (route === "/stats") body = guard("supervisor", <StatsView />);
+  else if (route === "/campaigns") body = guard("supervisor", <CampaignsView />);
   else if (route.startsWith("/admin/")) body = guard("admin", <AdminView slug={route.slice(7)} />);
   else
     body = (

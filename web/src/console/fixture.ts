@@ -17,6 +17,7 @@ function agentState(kind: string): AgentState {
   const base: AgentState = {
     agent_id: 7,
     name: "Anna Schmidt",
+    phone: "registered",
     status: "available",
     reason: null,
     status_since: ago(754),
@@ -40,6 +41,7 @@ function agentState(kind: string): AgentState {
         interaction_id: 77,
         callback_id: 12,
         queue_name: "Parcel support",
+        recording_url: null,
         customer: { name: "Jonas Becker", phone: "+49 30 901820" },
         topic: "Where is my parcel?",
         page_url: "https://shop.acme.example/orders/10442",

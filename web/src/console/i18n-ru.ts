@@ -1,6 +1,10 @@
 // Russian console strings, keyed by the English text (see i18n.ts). A missing key shows the
 // English text. {name} placeholders are filled in by t().
+import { RU_CAMPAIGNS } from "./i18n-ru-campaigns";
+
 export const RU: Record<string, string> = {
+  // Campaign strings first: a key also defined below keeps the translation given here below.
+  ...RU_CAMPAIGNS,
   // Shell
   "Loading…": "Загрузка…",
   "Page not found.": "Страница не найдена.",
@@ -66,6 +70,12 @@ export const RU: Record<string, string> = {
   "Your workspace could not be loaded: {error}": "Не удалось загрузить рабочее место: {error}",
   "Loading your workspace…": "Загрузка рабочего места…",
   "Time in this status": "Время в этом статусе",
+  "Your SIP phone": "Ваш SIP-телефон",
+  "Phone registered": "Телефон подключён",
+  "Phone not registered": "Телефон не подключён",
+  "Recording": "Запись",
+  "Keypad": "Клавиатура",
+  "Download": "Скачать",
   "wrap-up ends in {time}": "постобработка закончится через {time}",
   "Shortcut: {key}": "Клавиша: {key}",
   "Break reason": "Причина перерыва",

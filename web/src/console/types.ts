@@ -40,6 +40,8 @@ export interface Interaction {
 export interface AgentState {
   agent_id: number;
   name: string;
+  /** The agent's phone: simulated, registered or unregistered (SIP). */
+  phone: "simulated" | "registered" | "unregistered";
   status: AgentStatus;
   reason: string | null;
   status_since: string;
@@ -95,6 +97,8 @@ export interface Card {
   history: HistoryItem[];
   script: Script | null;
   dispositions: string[];
+  /** Download link of the call recording (SIP calls), once written. */
+  recording_url: string | null;
 }
 
 export interface QueueOverview {

@@ -174,16 +174,24 @@ pub(crate) fn parse_head(head: &[u8]) -> Result<Head, ParseError> {
                 if element.is_empty() {
                     continue;
                 }
-                if headers.len() >= HEADERS_MAX {
-                    return Err(ParseError::TooManyHeaders { max: HEADERS_MAX });
-                }
+                check_room(&headers)?;
                 headers.push(name.clone(), element);
             }
         } else {
+            check_room(&headers)?;
             headers.push(name, value);
         }
     }
     Ok(Head { start, headers, content_length })
+}
+
+/// Stored headers stay under [`HEADERS_MAX`] with room for the Content-Length line that
+/// serializing adds, so whatever parses also parses again once written out.
+fn check_room(headers: &Headers) -> Result<(), ParseError> {
+    if headers.len() + 1 >= HEADERS_MAX {
+        return Err(ParseError::TooManyHeaders { max: HEADERS_MAX });
+    }
+    Ok(())
 }
 
 fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {

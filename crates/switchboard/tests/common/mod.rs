@@ -137,3 +137,35 @@ pub async fn widget_settings(base: &str, origin: &str) -> Value {
         .await
         .expect("widget json")
 }
+
+/// The fast demo config on the SIP network: alice's phone account (password
+/// `alice-phone-1`), a trunk at `trunk_port`, recordings and the TTS cache under `dir`, and RTP
+/// ports from `rtp_base`.
+pub fn sip_config(dir: &std::path::Path, trunk_port: u16, rtp_base: u16) -> Config {
+    use switchboard::config::{AccountSection, TrunkSection};
+    let mut config = fast_config();
+    config.telephony.network = "sip".into();
+    let sip = &mut config.telephony.sip;
+    // Port 0: the server picks free UDP and TCP ports; tests read `Running::sip_addr`.
+    sip.listen = "127.0.0.1:0".into();
+    sip.rtp_port_min = rtp_base;
+    sip.rtp_port_max = rtp_base + 100;
+    sip.recordings_dir = dir.join("recordings").display().to_string();
+    sip.tts_cache_dir = dir.join("tts").display().to_string();
+    sip.trunk = Some(TrunkSection {
+        proxy: format!("127.0.0.1:{trunk_port}"),
+        domain: Some("carrier.test".into()),
+        username: None,
+        password: None,
+        caller_id: Some("+442071234567".into()),
+        number_format: "e164".into(),
+        transport: "udp".into(),
+        register_expires_s: None,
+    });
+    sip.accounts = vec![AccountSection {
+        login: "alice".into(),
+        username: None,
+        password: "alice-phone-1".into(),
+    }];
+    config
+}

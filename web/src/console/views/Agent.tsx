@@ -8,6 +8,7 @@ import { act, refreshAgent } from "../session";
 import { toast, useAppState } from "../store";
 import type { AgentState, Card, HistoryItem, Interaction, InteractionState, Offer } from "../types";
 import { ScriptRunner } from "./ScriptRunner";
+import { CampaignCard } from "./CampaignCard";
 import { t } from "../i18n";
 import { displayStatus, StatusPill } from "./status";
 
@@ -29,9 +30,34 @@ function hangUp(i: Interaction) {
   return act(() => post(`/api/v1/interactions/${i.id}/hangup`), refreshAgent);
 }
 
+const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
+
+/** Key presses to the customer's line, e.g. to get through a company's phone menu. */
+function Keypad({ it }: { it: Interaction }) {
+  const [sent, setSent] = useState("");
+  const press = (key: string) => {
+    setSent((s) => (s + key).slice(-16));
+    void act(() => post(`/api/v1/interactions/${it.id}/dtmf`, { digits: key }));
+  };
+  return (
+    <div class="keypad" data-testid="keypad" aria-label={t("Keypad")}>
+      {KEYS.map((k) => (
+        <button key={k} class="btn keypad-key" onClick={() => press(k)} data-testid={"key-" + k}>
+          {k}
+        </button>
+      ))}
+      <span class="muted keypad-sent" data-testid="keypad-sent">
+        {sent}
+      </span>
+    </div>
+  );
+}
+
 export function AgentView() {
   const { agent, agentError } = useAppState();
   const [reason, setReason] = useState(BREAK_REASONS[0]);
+  // A campaign call or preview card is on screen (it is not among the interactions).
+  const [onCampaign, setOnCampaign] = useState(false);
   // A saved wrap-up ends the interaction, so its workspace (and the confirmation in it) leaves
   // the screen with the next state update: confirm it here instead, until the next contact.
   const [saved, setSaved] = useState<SavedWrapUp | null>(null);
@@ -65,11 +91,12 @@ export function AgentView() {
   return (
     <div class="agent" data-testid="agent-view">
       <StatusBar agent={agent} reason={reason} setReason={setReason} />
+      <CampaignCard agent={agent} onCard={setOnCampaign} />
       {agent.offers.map((o) => (
         <OfferPanel key={o.offer_id} offer={o} />
       ))}
       {saved && agent.interactions.length === 0 && agent.offers.length === 0 && <WrapUpSaved saved={saved} />}
-      {agent.interactions.length === 0 && agent.offers.length === 0 && <Idle agent={agent} />}
+      {agent.interactions.length === 0 && agent.offers.length === 0 && !onCampaign && <Idle agent={agent} />}
       {agent.interactions.map((i) => (
         <InteractionWorkspace
           key={i.id}
@@ -96,6 +123,15 @@ function StatusBar(props: { agent: AgentState; reason: string; setReason: (r: st
         <span class="timer" data-testid="status-elapsed" title={t("Time in this status")}>
           {fmtDuration(secondsSince(agent.status_since, now))}
         </span>
+        {agent.phone !== "simulated" && (
+          <span
+            class={"pill phone-" + agent.phone}
+            data-testid="phone-status"
+            title={t("Your SIP phone")}
+          >
+            {agent.phone === "registered" ? t("Phone registered") : t("Phone not registered")}
+          </span>
+        )}
         {agent.status === "wrap_up" && agent.wrap_up_until && (
           <span class="muted" data-testid="wrapup-countdown">
             {t("wrap-up ends in {time}", { time: fmtDuration(secondsUntil(agent.wrap_up_until, now)) })}
@@ -283,6 +319,7 @@ function CallPanel({ it }: { it: Interaction }) {
           </li>
         ))}
       </ol>
+      {it.state === "connected" && <Keypad it={it} />}
     </section>
   );
 }
@@ -320,6 +357,16 @@ export function CardPanel({ card }: { card: Card }) {
         </dd>
         <dt>{t("Queue")}</dt>
         <dd data-testid="card-queue">{card.queue_name}</dd>
+        {card.recording_url && (
+          <Fragment>
+            <dt>{t("Recording")}</dt>
+            <dd>
+              <a href={card.recording_url} data-testid="card-recording">
+                {t("Download")}
+              </a>
+            </dd>
+          </Fragment>
+        )}
         <dt>{t("Requested")}</dt>
         <dd data-testid="card-requested">{fmtTime(card.requested_at)}</dd>
         <dt>{t("Preferred")}</dt>

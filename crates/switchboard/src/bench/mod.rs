@@ -6,6 +6,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::{json, Value};
 
+mod sip_cps;
+
+pub use sip_cps::sip_cps;
+
 use crate::config::Config;
 use crate::demo::{start_demo, DEMO_WIDGET_KEY};
 
