@@ -74,6 +74,20 @@ enum Bench {
         #[arg(long, default_value_t = 5_000)]
         hold_ms: u64,
     },
+    /// RTP relay cost, loss and delay at N concurrent bridged G.711 calls (both directions at
+    /// 50 packets/s), for our relay or for rtpengine on the same load.
+    Media {
+        #[arg(long, default_value_t = 500)]
+        calls: usize,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// switchboard or rtpengine.
+        #[arg(long, default_value = "switchboard")]
+        relay: String,
+        /// The rtpengine binary (Debian: rtpengine-daemon).
+        #[arg(long, default_value = "/usr/bin/rtpengine")]
+        rtpengine: PathBuf,
+    },
     /// Resident memory of an idle server.
     IdleRss {
         #[arg(long, default_value_t = 3)]
@@ -208,6 +222,18 @@ async fn main() -> anyhow::Result<()> {
                     switchboard::bench::dial_latency(samples, &order).await?
                 }
                 Bench::IdleRss { settle_s } => switchboard::bench::idle_rss(settle_s).await?,
+                Bench::Media { calls, seconds, relay, rtpengine } => {
+                    use switchboard::bench::RelayKind;
+                    let kind = match relay.as_str() {
+                        "switchboard" => RelayKind::Ours,
+                        "rtpengine" => RelayKind::Rtpengine(rtpengine),
+                        other => anyhow::bail!("--relay: switchboard or rtpengine, not {other}"),
+                    };
+                    // It runs runtimes of its own, off this one.
+                    let run =
+                        std::thread::spawn(move || switchboard::bench::media(calls, seconds, kind));
+                    run.join().map_err(|_| anyhow::anyhow!("the media bench panicked"))??
+                }
                 Bench::SipCps { start_cps, max_cps, step_s, hold_ms } => {
                     switchboard::bench::sip_cps(start_cps, max_cps, step_s, hold_ms).await?
                 }

@@ -6,8 +6,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::{json, Value};
 
+mod media;
 mod sip_cps;
 
+pub use media::{media, RelayKind};
 pub use sip_cps::sip_cps;
 
 use crate::config::Config;

@@ -4,10 +4,12 @@
 //! The engine side talks to it through [`SipShell`]: commands in, leg events and registration
 //! notices out, over bounded channels.
 
+mod media_relay;
 mod prompts;
 mod relay;
 mod tcp;
 
+pub use media_relay::MediaRelay;
 pub use prompts::{PromptLibrary, PromptLoadError};
 
 use std::net::SocketAddr;
