@@ -32,10 +32,11 @@ const RELAY_THREAD: &str = "sb-relay";
 /// RTP header plus 20 ms of 8 kHz G.711.
 const PACKET_BYTES: usize = 12 + 160;
 const FRAME_MS: u64 = 20;
-/// Relay ports are taken from here upwards, two per leg (RTP and RTCP).
-const PORT_BASE: u16 = 30_000;
-/// Calls at most: four ports per call must fit below 65,536.
-pub const CALLS_MAX: usize = 8_000;
+/// Relay ports are taken from here upwards, two per leg (RTP and RTCP), below Linux's
+/// ephemeral range (from 32,768), where the generator's own sockets are bound.
+const PORT_BASE: u16 = 10_000;
+/// Calls at most: four relay ports per call must stay below the ephemeral range.
+pub const CALLS_MAX: usize = 5_000;
 
 #[derive(Clone, Debug)]
 pub enum RelayKind {
@@ -232,8 +233,7 @@ fn start_rtpengine(
     let ng = StdUdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
     let ng_port = ng.local_addr()?.port();
     drop(ng);
-    let port_max = PORT_BASE as usize + 4 * endpoints.len() + 64;
-    anyhow::ensure!(port_max < 65_535, "too many calls for the port range");
+    let port_max = PORT_BASE as usize + 2 * endpoints.len() + 64;
     let child = Command::new(bin)
         .args(["--table=-1", "--interface=127.0.0.1", "--foreground", "--log-stderr"])
         .args(["--log-level=3", "--num-threads=2", "--timeout=3600"])

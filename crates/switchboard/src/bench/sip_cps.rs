@@ -30,6 +30,9 @@ struct Step {
     cpu_ms: u64,
     peak_rss_kb: u64,
     concurrent_max: usize,
+    /// RTP packets our relay received, and forwarded to the bridged leg, during the step.
+    rtp_received: u64,
+    rtp_relayed: u64,
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -55,6 +58,12 @@ fn rss_kb(key: &str) -> u64 {
         .find(|l| l.starts_with(key))
         .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         .unwrap_or(0)
+}
+
+/// RTP packets received and relayed so far.
+fn rtp_counts(stats: &telephony::sipshell::ShellStats) -> (u64, u64) {
+    use std::sync::atomic::Ordering::Relaxed;
+    (stats.rtp_packets_received.load(Relaxed), stats.rtp_packets_relayed.load(Relaxed))
 }
 
 /// Successful and failed calls from sipp's final statistics line (`-trace_stat` CSV).
@@ -139,6 +148,7 @@ pub async fn sip_cps(
         std::fs::copy(dir.path().join("uac.xml"), step_dir.join("uac.xml"))?;
         eprintln!("bench sip-cps: {cps} calls/s for {step_s} s ({calls} calls)");
         let cpu_before = cpu_ms();
+        let rtp_before = rtp_counts(&stats);
         let mut uac = Command::new("sipp")
             .args(["-sf", "uac.xml", "-i", "127.0.0.1", "-mi", "127.0.0.1", "-nostdin"])
             .args(["-p", &free_port()?.to_string(), "-mp", &free_port()?.to_string()])
@@ -192,7 +202,10 @@ pub async fn sip_cps(
             concurrent_max = concurrent_max.max(peer_of.len() / 2);
         }
         let (successful, failed) = sipp_counts(&step_dir);
+        let rtp = rtp_counts(&stats);
         let step = Step {
+            rtp_received: rtp.0 - rtp_before.0,
+            rtp_relayed: rtp.1 - rtp_before.1,
             cps,
             successful,
             failed,
@@ -235,6 +248,12 @@ pub async fn sip_cps(
                 "cpu_ms_per_call": s.cpu_ms as f64 / calls as f64,
                 "cpu_pct_of_one_core": s.cpu_ms as f64 / (step_s as f64 * 10.0),
                 "peak_rss_mb": s.peak_rss_kb as f64 / 1024.0,
+                "rtp_packets_received": s.rtp_received,
+                "rtp_packets_relayed": s.rtp_relayed,
+                // Each answered call's caller plays hold_ms of audio, echoed back by the UAS.
+                "rtp_received_per_expected": s.rtp_received as f64
+                    / (2 * s.successful.max(1) * (hold_ms / 20).max(1)) as f64,
+                "rtp_relayed_per_received": s.rtp_relayed as f64 / s.rtp_received.max(1) as f64,
             })
         })
         .collect();
