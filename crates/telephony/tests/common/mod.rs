@@ -92,6 +92,26 @@ fn scenario_dir() -> PathBuf {
     }
 }
 
+/// Waits (at most 10 s) until something listens on UDP `port` of this machine. sipp binds
+/// within milliseconds on a quiet machine but much later on a loaded one, and a call sent
+/// before that meets a closed port. Read from `/proc/net/udp`: probing with a bind of our own
+/// could take the port from under sipp.
+fn udp_port_bound(port: u16) {
+    let wanted = format!(":{port:04X} ");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+        // Each line's second column is the local address, `0100007F:1F90`.
+        let bound = table.lines().skip(1).any(|line| {
+            line.split_whitespace().nth(1).is_some_and(|a| format!("{a} ").contains(&wanted))
+        });
+        if bound {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A sipp process playing a scenario from `tests/sipp`, one call, then exit.
 pub struct Sipp {
     child: Child,
@@ -132,8 +152,7 @@ impl Sipp {
             .stderr(Stdio::null())
             .spawn()
             .expect("sipp is installed (scripts/setup --test)");
-        // sipp binds its socket within a few milliseconds of starting.
-        std::thread::sleep(Duration::from_millis(300));
+        udp_port_bound(port);
         Sipp { child, port, media_port, _dir: dir }
     }
 
