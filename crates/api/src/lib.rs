@@ -9,6 +9,7 @@ mod agent;
 pub mod assets;
 mod auth;
 mod body;
+pub mod campaign_recording;
 mod campaign_settings;
 mod campaigns;
 mod error;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(256 * 1024))
         // After the general limit: a contact upload is larger and bounded on its own.
         .merge(campaigns::upload_routes())
+        .merge(campaign_recording::routes())
         .with_state(state)
 }
 

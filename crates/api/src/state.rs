@@ -50,6 +50,8 @@ pub struct AppState {
     pub registered_phones: Option<tokio::sync::watch::Receiver<Vec<domain::AgentId>>>,
     /// Where call recordings are, named `interaction-<id>.wav`; `None`: no recordings.
     pub recordings_dir: Option<std::path::PathBuf>,
+    /// The SIP prompts directory, where campaigns' recorded messages are stored.
+    pub prompts_dir: Option<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -85,6 +87,7 @@ impl AppState {
             secure_cookies,
             registered_phones: None,
             recordings_dir: None,
+            prompts_dir: None,
         }
     }
 }

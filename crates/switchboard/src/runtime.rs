@@ -84,6 +84,8 @@ pub struct Runtime {
     pub net: Network,
     pub store: Store,
     pub notices: broadcast::Sender<Notice>,
+    /// Where campaigns' recorded messages are (SIP prompts directory).
+    pub prompts_dir: Option<std::path::PathBuf>,
 }
 
 impl Runtime {
@@ -170,6 +172,13 @@ impl Runtime {
 
     /// The spoken message of a robocall that was answered (see `crate::robocall`).
     async fn robocall_prompt(&self, message: &engine::RobocallMessage) -> Option<String> {
+        // An uploaded recording replaces the spoken template.
+        if let Some(dir) = &self.prompts_dir {
+            let campaign = message.campaign.0 as i64;
+            if let Some(name) = api::campaign_recording::recording_name(dir, campaign).await {
+                return Some(name);
+            }
+        }
         let lookup = async {
             let campaign = self.store.campaign(message.campaign.0 as i64).await?;
             let contact = self.store.contact(message.contact.0 as i64).await?;

@@ -222,6 +222,7 @@ async fn network(config: &Config, store: &Store, state: &mut AppState) -> anyhow
     tracing::info!(addr = %shell.local_addr(), "SIP listening");
     state.registered_phones = Some(shell.registered());
     state.recordings_dir = sip.recordings_dir.clone();
+    state.prompts_dir = sip.prompts_dir.clone();
     Ok(Network::Sip(shell))
 }
 
@@ -275,7 +276,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         ),
         Network::Sim(_) => (None, None),
     };
-    let mut runtime = Runtime { center, net, store: store.clone(), notices };
+    let prompts_dir = state.prompts_dir.clone();
+    let mut runtime = Runtime { center, net, store: store.clone(), notices, prompts_dir };
     runtime.drain().await?;
 
     let (shutdown, shutdown_rx) = watch::channel(false);
