@@ -62,6 +62,12 @@ pub struct TelephonyConfig {
     /// Customers hang up after this much talk; absent: they wait for the agent.
     pub talk_ms: Option<[u64; 2]>,
     pub reject_ms: u64,
+    /// Simulated network: answered numbers ending so are answering machines.
+    pub machine_suffixes: Vec<String>,
+    /// Simulated network: answered numbers ending in a key press its value's keys
+    /// (`{ "61" = "1" }`), one every `key_ms`.
+    pub key_presses: std::collections::BTreeMap<String, String>,
+    pub key_ms: u64,
     pub sip: SipSection,
 }
 
@@ -238,6 +244,9 @@ impl Default for TelephonyConfig {
             agent_answer_ms: demo.agent_answer_ms,
             talk_ms: demo.talk_ms.map(|(a, b)| [a, b]),
             reject_ms: demo.reject_ms,
+            machine_suffixes: demo.machine_suffixes,
+            key_presses: demo.key_presses.into_iter().collect(),
+            key_ms: demo.key_ms,
             sip: SipSection::default(),
         }
     }
@@ -281,6 +290,17 @@ impl Config {
             "telephony.answer_probability: between 0 and 1"
         );
         anyhow::ensure!(t.ring_ms[0] <= t.ring_ms[1], "telephony.ring_ms: [min, max]");
+        let suffix_ok =
+            |s: &String| (1..=15).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+        for s in &t.machine_suffixes {
+            anyhow::ensure!(suffix_ok(s), "telephony.machine_suffixes: {s:?} is not 1-15 digits");
+        }
+        for (s, keys) in &t.key_presses {
+            anyhow::ensure!(suffix_ok(s), "telephony.key_presses: {s:?} is not 1-15 digits");
+            let keys_ok = (1..=domain::telephony::DTMF_DIGITS_MAX).contains(&keys.len())
+                && keys.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#');
+            anyhow::ensure!(keys_ok, "telephony.key_presses.{s}: 1-32 keys of 0-9 * #");
+        }
         anyhow::ensure!(self.engine.agent_ring_ms >= 1_000, "engine.agent_ring_ms: at least 1000");
         let l = &self.limits;
         anyhow::ensure!(
@@ -370,6 +390,15 @@ impl Config {
             agent_answer_ms: t.agent_answer_ms,
             talk_ms: t.talk_ms.map(|[a, b]| (a, b)),
             reject_ms: t.reject_ms,
+            machine_suffixes: t.machine_suffixes.clone(),
+            // Longest suffixes first, so the most specific rule wins.
+            key_presses: {
+                let mut rules: Vec<(String, String)> =
+                    t.key_presses.iter().map(|(s, k)| (s.clone(), k.clone())).collect();
+                rules.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+                rules
+            },
+            key_ms: t.key_ms,
         }
     }
 }

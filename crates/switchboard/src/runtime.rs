@@ -43,7 +43,7 @@ impl Network {
 
     fn poll_event(&mut self) -> Option<NetEvent> {
         match self {
-            Network::Sim(net) => net.poll_event().map(NetEvent::Leg),
+            Network::Sim(net) => net.poll_event(),
             Network::Sip(shell) => shell.try_recv(),
         }
     }
