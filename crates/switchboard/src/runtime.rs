@@ -84,6 +84,8 @@ pub struct Runtime {
     pub net: Network,
     pub store: Store,
     pub notices: broadcast::Sender<Notice>,
+    /// Woken after a commit that queued campaign actions (see `crate::actions`).
+    pub actions: crate::actions::ActionsWake,
 }
 
 impl Runtime {
@@ -153,6 +155,18 @@ impl Runtime {
             }
             // Durability before action: nothing is dialed unless its event is committed.
             self.append(&batch).await?;
+            let queued = |e: &Event| {
+                matches!(
+                    e.kind,
+                    domain::event::EventKind::Campaign(
+                        domain::campaign::CampaignEvent::ActionQueued { .. }
+                    )
+                )
+            };
+            if batch.iter().any(queued) {
+                // Never waits: the worker runs on its own task.
+                self.actions.notify_one();
+            }
             for command in commands {
                 self.net.handle_command(now, command).await;
             }
