@@ -2,13 +2,16 @@
 //! Validation happens here and names the offending field (`settings.abandon_cap`).
 
 use chrono::NaiveTime;
-use domain::campaign::CampaignId;
+use std::collections::BTreeMap;
+
+use domain::campaign::{CampaignId, ContactStatus};
 use domain::{PhoneNumber, QueueId};
 use engine::dialer::{
-    ready_template, AbandonRule, CallingWindow, LocalRange, PacingLimits, RetryDelays, RetryRules,
-    RetrySpec, Template, WindowSpec, NO_ANSWER_TIMEOUT_MS_MAX, NO_ANSWER_TIMEOUT_MS_MIN,
+    ready_template, standard_menu, AbandonRule, CallingWindow, LocalRange, PacingLimits,
+    RetryDelays, RetryRules, RetrySpec, Template, WindowSpec, NO_ANSWER_TIMEOUT_MS_MAX,
+    NO_ANSWER_TIMEOUT_MS_MIN,
 };
-use engine::{CampaignSetup, DialMode};
+use engine::{CampaignSetup, DialMode, FinalActions, MachinePolicy, LABEL_BYTES_MAX};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
@@ -17,6 +20,12 @@ use crate::error::ApiError;
 pub const CAMPAIGN_LINES_MAX: u64 = 1_000;
 /// Longest custom message or agent script.
 pub const CAMPAIGN_TEXT_BYTES_MAX: usize = 4_096;
+/// Longest SMS template (ten concatenated parts of plain text).
+pub const SMS_TEXT_BYTES_MAX: usize = 1_600;
+/// Longest webhook URL or secret.
+pub const WEBHOOK_FIELD_BYTES_MAX: usize = 2_048;
+/// What a stored webhook secret reads as in the API; sending it back keeps the secret.
+pub const SECRET_MASK: &str = "********";
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 fn d_lines() -> u64 {
@@ -39,6 +48,25 @@ fn d_region() -> String {
 }
 fn d_message_s() -> u64 {
     30
+}
+fn d_on_machine() -> String {
+    "retry".into()
+}
+
+/// What a campaign does when a contact reaches one final status.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeActions {
+    /// A status label stored with the contact (1 to 64 bytes), e.g. "unreachable".
+    #[serde(default)]
+    pub label: Option<String>,
+    /// An SMS to the contact: a template with `{field}` placeholders from the contact's row
+    /// (`{name}` and `{phone}` too).
+    #[serde(default)]
+    pub sms: Option<String>,
+    /// POST the contact and its outcome to the campaign's signed webhook.
+    #[serde(default)]
+    pub webhook: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -128,6 +156,21 @@ pub struct CampaignSettings {
     /// Robocall: how long the answered call is held for the message.
     #[serde(default = "d_message_s")]
     pub message_s: u64,
+    /// An answering machine: "retry" (after retry_delays.machine_s) or "leave_message"
+    /// (play the message, then the contact is final as message_left).
+    #[serde(default = "d_on_machine")]
+    pub on_machine: String,
+    /// Actions per final status (reached, delivered, confirmed, survey_answered, opted_out,
+    /// wrong_number, message_left, no_answer, failed, dnc, skipped, no_window).
+    #[serde(default)]
+    pub actions: BTreeMap<String, OutcomeActions>,
+    /// Where webhook actions POST (http or https).
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+    /// The HMAC-SHA256 key of this campaign's webhooks; absent: the server's
+    /// `notify.webhook_secret`. Reads back as "********".
+    #[serde(default)]
+    pub webhook_secret: Option<String>,
 }
 
 fn field(name: &str, message: impl Into<String>) -> ApiError {
@@ -234,6 +277,19 @@ impl CampaignSettings {
         if !(5..=300).contains(&self.message_s) {
             return Err(field("message_s", "5 to 300 seconds"));
         }
+        let on_machine = match self.on_machine.as_str() {
+            "retry" => MachinePolicy::Retry,
+            "leave_message" if self.template()?.is_none() => {
+                return Err(field("on_machine", "leaving a message needs a template or message"))
+            }
+            "leave_message" => MachinePolicy::LeaveMessage,
+            _ => return Err(field("on_machine", "use retry or leave_message")),
+        };
+        let menu = match (&self.message, &self.template) {
+            (None, Some(id)) => ready_template(id).map_or(standard_menu(), |t| t.menu),
+            _ => standard_menu(),
+        };
+        let actions = self.final_actions()?;
         Ok(CampaignSetup {
             id: CampaignId(id as u64),
             queue: QueueId(self.queue_id as u64),
@@ -246,7 +302,67 @@ impl CampaignSettings {
             abandon_rule: rule,
             cap: self.abandon_cap,
             message_ms: self.message_s * 1_000,
+            menu: menu.to_vec(),
+            on_machine,
+            actions,
         })
+    }
+
+    fn final_actions(&self) -> Result<Vec<(ContactStatus, FinalActions)>, ApiError> {
+        let url = self.webhook_url.as_deref().filter(|u| !u.is_empty());
+        if let Some(url) = url {
+            let scheme = url.starts_with("http://") || url.starts_with("https://");
+            if !scheme || url.len() > WEBHOOK_FIELD_BYTES_MAX || url.contains(char::is_whitespace) {
+                return Err(field("webhook_url", "an http:// or https:// URL"));
+            }
+        }
+        if let Some(secret) = &self.webhook_secret {
+            if !(16..=WEBHOOK_FIELD_BYTES_MAX).contains(&secret.len()) {
+                return Err(field("webhook_secret", "16 to 2048 characters"));
+            }
+        }
+        let mut out = Vec::new();
+        for (name, a) in &self.actions {
+            let at = |f: &str| format!("actions.{name}.{f}");
+            let status = ContactStatus::parse(name)
+                .filter(|s| s.is_final())
+                .ok_or_else(|| field(&format!("actions.{name}"), "not a final contact status"))?;
+            if let Some(label) = &a.label {
+                if label.trim().is_empty() || label.len() > LABEL_BYTES_MAX {
+                    return Err(field(&at("label"), format!("1 to {LABEL_BYTES_MAX} bytes")));
+                }
+            }
+            if let Some(sms) = &a.sms {
+                if sms.trim().is_empty() || sms.len() > SMS_TEXT_BYTES_MAX {
+                    return Err(field(&at("sms"), format!("1 to {SMS_TEXT_BYTES_MAX} bytes")));
+                }
+                Template::parse(sms).map_err(|e| field(&at("sms"), e.to_string()))?;
+            }
+            if a.webhook && url.is_none() {
+                return Err(field("webhook_url", "a webhook action needs the URL"));
+            }
+            let actions =
+                FinalActions { label: a.label.clone(), sms: a.sms.is_some(), webhook: a.webhook };
+            out.push((status, actions));
+        }
+        Ok(out)
+    }
+
+    /// The settings as the API shows them: a webhook secret reads as [`SECRET_MASK`].
+    pub fn public(value: &serde_json::Value) -> serde_json::Value {
+        let mut value = value.clone();
+        if let Some(secret) = value.get_mut("webhook_secret").filter(|s| s.is_string()) {
+            *secret = serde_json::Value::String(SECRET_MASK.into());
+        }
+        value
+    }
+
+    /// On an update that sends the mask back, the stored secret stays.
+    pub fn keep_secret(&mut self, stored: &serde_json::Value) {
+        if self.webhook_secret.as_deref() == Some(SECRET_MASK) {
+            self.webhook_secret =
+                stored.get("webhook_secret").and_then(|s| s.as_str()).map(str::to_string);
+        }
     }
 
     fn window(&self) -> Result<CallingWindow, ApiError> {

@@ -95,7 +95,7 @@ pub(crate) async fn list(
             id: row.id,
             name: row.name,
             status: row.status,
-            settings: row.settings,
+            settings: CampaignSettings::public(&row.settings),
             counts,
         });
     }
@@ -130,7 +130,8 @@ pub(crate) async fn get_one(
     caller.require(Role::Supervisor)?;
     let row = campaign_row(&state, id).await?;
     let counts = state.store.contact_counts(id).await?;
-    Ok(Json(CampaignOut { id, name: row.name, status: row.status, settings: row.settings, counts }))
+    let settings = CampaignSettings::public(&row.settings);
+    Ok(Json(CampaignOut { id, name: row.name, status: row.status, settings, counts }))
 }
 
 #[utoipa::path(put, path = "/api/v1/campaigns/{id}", tag = "campaigns", params(("id" = i64, Path, description = "campaign id")), request_body = CampaignBody, responses((status = 200, description = "done"), (status = 401, description = "not signed in"), (status = 403, description = "requires the supervisor role"), (status = 404, description = "no such campaign"), (status = 409, description = "the campaign is running (pause it first), or the name is taken"), (status = 422, description = "invalid field (named in error.field)")))]
@@ -138,12 +139,13 @@ pub(crate) async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    ApiJson(body): ApiJson<CampaignBody>,
+    ApiJson(mut body): ApiJson<CampaignBody>,
 ) -> ApiResult<Json<Value>> {
     caller.require(Role::Supervisor)?;
     name_field(&body.name)?;
-    let setup = body.settings.to_setup(id)?;
     let row = campaign_row(&state, id).await?;
+    body.settings.keep_secret(&row.settings);
+    let setup = body.settings.to_setup(id)?;
     if row.status == "running" {
         return Err(ApiError::Conflict("pause the campaign before changing it".into()));
     }
@@ -791,6 +793,178 @@ pub(crate) async fn card_hangup(
     preview(&state, &caller, call, CardAction::Hangup).await
 }
 
+/// Paging of the contact, call and action views.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Rows with an id above this one (0: from the start).
+    #[serde(default)]
+    pub after: Option<i64>,
+    /// Rows at most (default 100, at most 1000).
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// Calls: only this contact's.
+    #[serde(default)]
+    pub contact: Option<i64>,
+}
+
+impl PageQuery {
+    fn limit(&self) -> i64 {
+        self.limit.unwrap_or(100).clamp(0, 1_000)
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ContactOut {
+    pub id: i64,
+    /// Line of the uploaded file.
+    pub row: i64,
+    pub phone: String,
+    pub name: Option<String>,
+    pub time_zone: String,
+    pub language: Option<String>,
+    /// The CSV row's columns.
+    pub fields: Value,
+    /// pending, calling, reached, delivered, confirmed, survey_answered, opted_out,
+    /// wrong_number, message_left, no_answer, failed, dnc, skipped or no_window.
+    pub status: String,
+    /// The campaign's label for the final status, if its actions set one.
+    pub label: Option<String>,
+    /// The robocall answer by key: confirm, opt_out, wrong_number, agent, or a survey score.
+    pub answer: Option<String>,
+    pub attempts: i64,
+    /// Next dial, ms since the epoch (pending contacts).
+    pub next_at: i64,
+    pub last_result: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CallOut {
+    pub id: i64,
+    pub contact_id: i64,
+    pub attempt: i64,
+    pub agent_id: Option<i64>,
+    pub dialed_at: i64,
+    /// A person answered.
+    pub answered_at: Option<i64>,
+    /// An answering machine answered.
+    pub machine_at: Option<i64>,
+    pub bridged_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    /// answered, delivered, message_left, machine, abandoned, busy, no_answer, failed, ...
+    pub result: Option<String>,
+    /// Robocall keys pressed, in order ("21").
+    pub keys: Option<String>,
+    /// The deciding answer of those keys.
+    pub answer: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ActionOut {
+    pub id: i64,
+    pub contact_id: i64,
+    /// sms or webhook.
+    pub kind: String,
+    /// The contact's final status that queued it.
+    pub outcome: String,
+    /// pending, sent or failed.
+    pub status: String,
+    pub attempts: i64,
+    pub next_at: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub done_at: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/contacts", tag = "campaigns", params(("id" = i64, Path, description = "campaign id"), PageQuery), responses((status = 200, body = [ContactOut]), (status = 401, description = "not signed in"), (status = 403, description = "requires the supervisor role"), (status = 404, description = "no such campaign"), (status = 422, description = "invalid query")))]
+pub(crate) async fn contacts(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<Vec<ContactOut>>> {
+    caller.require(Role::Supervisor)?;
+    campaign_row(&state, id).await?;
+    let rows = state.store.list_contacts(id, q.after.unwrap_or(0), q.limit()).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|c| ContactOut {
+                id: c.id,
+                row: c.row_number,
+                phone: c.phone,
+                name: c.name,
+                time_zone: c.time_zone,
+                language: c.language,
+                fields: c.fields,
+                status: c.status,
+                label: c.label,
+                answer: c.answer,
+                attempts: c.attempts,
+                next_at: c.next_at,
+                last_result: c.last_result,
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/calls", tag = "campaigns", params(("id" = i64, Path, description = "campaign id"), PageQuery), responses((status = 200, body = [CallOut]), (status = 401, description = "not signed in"), (status = 403, description = "requires the supervisor role"), (status = 404, description = "no such campaign"), (status = 422, description = "invalid query")))]
+pub(crate) async fn calls(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<Vec<CallOut>>> {
+    caller.require(Role::Supervisor)?;
+    campaign_row(&state, id).await?;
+    let rows = state.store.list_calls(id, q.contact, q.after.unwrap_or(0), q.limit()).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|c| CallOut {
+                id: c.id,
+                contact_id: c.contact_id,
+                attempt: c.attempt,
+                agent_id: c.agent_id,
+                dialed_at: c.dialed_at,
+                answered_at: c.answered_at,
+                machine_at: c.machine_at,
+                bridged_at: c.bridged_at,
+                ended_at: c.ended_at,
+                result: c.result,
+                keys: c.key_presses,
+                answer: c.answer,
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/actions", tag = "campaigns", params(("id" = i64, Path, description = "campaign id"), PageQuery), responses((status = 200, body = [ActionOut]), (status = 401, description = "not signed in"), (status = 403, description = "requires the supervisor role"), (status = 404, description = "no such campaign"), (status = 422, description = "invalid query")))]
+pub(crate) async fn actions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<Vec<ActionOut>>> {
+    caller.require(Role::Supervisor)?;
+    campaign_row(&state, id).await?;
+    let rows = state.store.list_actions(id, q.after.unwrap_or(0), q.limit()).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|a| ActionOut {
+                id: a.id,
+                contact_id: a.contact_id,
+                kind: a.kind,
+                outcome: a.outcome,
+                status: a.status,
+                attempts: a.attempts,
+                next_at: a.next_at,
+                last_error: a.last_error,
+                created_at: a.created_at,
+                done_at: a.done_at,
+            })
+            .collect(),
+    ))
+}
+
 /// Every route but the upload (which has its own body limit, see [`upload_routes`]).
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -801,6 +975,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/campaigns/{id}/resume", post(resume))
         .route("/api/v1/campaigns/{id}/stop", post(stop))
         .route("/api/v1/campaigns/{id}/progress", get(progress))
+        .route("/api/v1/campaigns/{id}/calls", get(calls))
+        .route("/api/v1/campaigns/{id}/actions", get(actions))
         .route("/api/v1/dnc", get(dnc_list_h).post(dnc_add))
         .route("/api/v1/dnc/remove", post(dnc_remove))
         .route("/api/v1/agent/campaign-card", get(card))
@@ -812,7 +988,7 @@ pub(crate) fn routes() -> Router<AppState> {
 /// The CSV upload: bounded by [`CSV_BYTES_MAX`], counted while streaming.
 pub(crate) fn upload_routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/campaigns/{id}/contacts", post(import))
+        .route("/api/v1/campaigns/{id}/contacts", get(contacts).post(import))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(CSV_BYTES_MAX + 1))
 }
 

@@ -31,7 +31,7 @@ pub use admin::{
     create_widget_row, save_queue, save_script, save_user, ScriptInput, UserInput, WidgetInput,
 };
 pub use auth::hash_password;
-pub use campaign_settings::CampaignSettings;
+pub use campaign_settings::{CampaignSettings, OutcomeActions, SECRET_MASK};
 pub use campaigns::{rebuild_campaigns, seed_campaign};
 pub use error::ApiError;
 pub use handle::{EngineHandle, EngineReply, EngineRequest};

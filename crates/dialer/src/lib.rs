@@ -57,7 +57,8 @@ pub use retry::{
 };
 pub use static_ratio::StaticRatio;
 pub use template::{
-    ready_template, ready_templates, KeyAction, Template, TemplateError, TemplateSpec,
+    ready_template, ready_templates, standard_menu, KeyAction, Template, TemplateError,
+    TemplateSpec,
 };
 pub use vicidial::{VicidialAdaptive, VicidialDropMode};
 pub use window::{zone_for_number, CallingWindow, LocalRange, WindowError, WindowSpec, ZoneSource};

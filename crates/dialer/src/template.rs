@@ -374,6 +374,11 @@ const READY: &[TemplateSpec] = &[
     },
 ];
 
+/// The key menu of a campaign with its own message: 1 confirm, 2 repeat, 0 agent, 9 opt out.
+pub fn standard_menu() -> &'static [(char, KeyAction)] {
+    STANDARD_MENU
+}
+
 /// The templates the product ships, as data.
 pub fn ready_templates() -> &'static [TemplateSpec] {
     READY

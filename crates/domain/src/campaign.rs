@@ -68,8 +68,20 @@ named_enum! {
         Calling = "calling",
         /// A person answered and talked to an agent.
         Reached = "reached",
-        /// A robocall message was played to a person.
+        /// A robocall message was played to a person (who pressed no deciding key).
         Delivered = "delivered",
+        /// Robocall: the person pressed the confirm key.
+        Confirmed = "confirmed",
+        /// Robocall survey: the person pressed a score (the contact's `answer`).
+        SurveyAnswered = "survey_answered",
+        /// Robocall: the person pressed the opt-out key; the number is on the campaign's DNC.
+        OptedOut = "opted_out",
+        /// Robocall: the person said the number is not the contact's.
+        WrongNumber = "wrong_number",
+        /// An answering machine took the call and the message was left on it.
+        MessageLeft = "message_left",
+        /// Every allowed attempt was made and the last one rang out.
+        NoAnswer = "no_answer",
         /// Every allowed attempt was made, or an outcome the campaign makes final.
         Failed = "failed",
         /// On a do-not-call list at dial time.
@@ -94,6 +106,10 @@ named_enum! {
         Answered = "answered",
         /// Robocall: answered and the message was played.
         Delivered = "delivered",
+        /// An answering machine took the call; it was hung up to try again later.
+        Machine = "machine",
+        /// An answering machine took the call and the message was left on it.
+        MessageLeft = "message_left",
         /// Answered live but not bridged within the 2-second limit.
         Abandoned = "abandoned",
         Busy = "busy",
@@ -103,6 +119,46 @@ named_enum! {
         AgentFailed = "agent_failed",
         /// The campaign was stopped or paused while the call was being placed.
         Cancelled = "cancelled",
+    }
+}
+
+/// What a key pressed during a robocall message meant, by the campaign's key menu.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyAnswer {
+    Confirm,
+    Repeat,
+    /// Connect me to an agent.
+    Agent,
+    /// Do not call me again.
+    OptOut,
+    /// Not the person the campaign is calling.
+    WrongNumber,
+    /// A survey score (1-5 for the CES template).
+    Score(u8),
+}
+
+impl KeyAnswer {
+    /// The answer as stored and shown: `confirm`, `repeat`, `agent`, `opt_out`,
+    /// `wrong_number`, or the score's digits (`4`).
+    pub fn label(self) -> String {
+        match self {
+            KeyAnswer::Confirm => "confirm".into(),
+            KeyAnswer::Repeat => "repeat".into(),
+            KeyAnswer::Agent => "agent".into(),
+            KeyAnswer::OptOut => "opt_out".into(),
+            KeyAnswer::WrongNumber => "wrong_number".into(),
+            KeyAnswer::Score(n) => n.to_string(),
+        }
+    }
+}
+
+named_enum! {
+    /// What happens when a contact reaches a final status, beside the status itself.
+    ActionKind {
+        /// A text message to the contact's number.
+        Sms = "sms",
+        /// A signed HTTP POST to the campaign's webhook.
+        Webhook = "webhook",
     }
 }
 
@@ -149,6 +205,33 @@ pub enum CampaignEvent {
         contact: ContactId,
         status: ContactStatus,
     },
+    /// A key pressed during a robocall message; `answer` is `None` for a key not in the menu.
+    /// An opt-out also puts the contact's number on the campaign's do-not-call list.
+    KeyPressed {
+        campaign: CampaignId,
+        contact: ContactId,
+        call: InteractionId,
+        digit: char,
+        answer: Option<KeyAnswer>,
+    },
+    /// An answering machine answered the call (not a person).
+    MachineAnswered {
+        call: InteractionId,
+    },
+    /// The campaign's label for the contact's final status (a supervisor's word for it).
+    ContactLabeled {
+        campaign: CampaignId,
+        contact: ContactId,
+        label: String,
+    },
+    /// An action the campaign runs for the contact's final status; the shell sends it and
+    /// marks it sent (see the store's `campaign_actions`).
+    ActionQueued {
+        campaign: CampaignId,
+        contact: ContactId,
+        action: ActionKind,
+        status: ContactStatus,
+    },
 }
 
 impl CampaignEvent {
@@ -162,6 +245,10 @@ impl CampaignEvent {
             CampaignEvent::Bridged { .. } => "campaign_bridged",
             CampaignEvent::CallEnded { .. } => "campaign_call_ended",
             CampaignEvent::ContactFinished { .. } => "campaign_contact_finished",
+            CampaignEvent::KeyPressed { .. } => "campaign_key_pressed",
+            CampaignEvent::MachineAnswered { .. } => "campaign_machine_answered",
+            CampaignEvent::ContactLabeled { .. } => "campaign_contact_labeled",
+            CampaignEvent::ActionQueued { .. } => "campaign_action_queued",
         }
     }
 }

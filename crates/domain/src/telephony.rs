@@ -68,6 +68,8 @@ pub const INBOUND_LEG_ID_MIN: u64 = 1 << 62;
 pub enum LegEventKind {
     Ringing,
     Answered,
+    /// Answered by an answering machine (the network's machine detection said so).
+    MachineAnswered,
     Busy,
     NoAnswer,
     /// Unreachable, rejected, network error.
@@ -81,7 +83,10 @@ pub enum LegEventKind {
 impl LegEventKind {
     /// True if the leg no longer exists after this event.
     pub const fn is_final(self) -> bool {
-        !matches!(self, LegEventKind::Ringing | LegEventKind::Answered)
+        !matches!(
+            self,
+            LegEventKind::Ringing | LegEventKind::Answered | LegEventKind::MachineAnswered
+        )
     }
 }
 

@@ -12,10 +12,10 @@ use std::sync::Mutex;
 
 use chrono_tz::Tz;
 use dialer::{
-    AbandonRule, AbandonedNumbers, CallingWindow, CapGuard, DncList, DncRegistry, Pacer,
+    AbandonRule, AbandonedNumbers, CallingWindow, CapGuard, DncList, DncRegistry, KeyAction, Pacer,
     PacingLimits, Predictive, PredictiveConfig, Progressive, RetryRules,
 };
-use domain::campaign::{CampaignId, CampaignState, ContactId};
+use domain::campaign::{CampaignId, CampaignState, ContactId, ContactStatus, KeyAnswer};
 use domain::{AgentId, InteractionId, LegId, OfferId, PhoneNumber, QueueId, Timestamp};
 use thiserror::Error;
 
@@ -31,6 +31,32 @@ pub const PACE_TICK_MS: u64 = 500;
 pub const MESSAGE_MS_MAX: u64 = 300_000;
 /// Robocall messages waiting for the shell to play them; older ones are dropped beyond.
 pub const MESSAGES_PENDING_MAX: usize = 10_000;
+/// Key presses taken from one robocall; later ones are ignored (and not recorded).
+pub const KEYS_PER_CALL_MAX: u32 = 16;
+/// How long a robocall listener who pressed "agent" waits for one before the call ends.
+pub const AGENT_WAIT_MS_MAX: u64 = 60_000;
+/// Keys in a campaign's menu (0-9, *, #).
+pub const MENU_KEYS_MAX: usize = 12;
+/// Bytes of a final status's label.
+pub const LABEL_BYTES_MAX: usize = 64;
+
+/// What a campaign does when an answering machine takes the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MachinePolicy {
+    /// Hang up and call again after the campaign's machine retry delay.
+    Retry,
+    /// Play the message to the machine, then hang up; the contact is final (`message_left`).
+    LeaveMessage,
+}
+
+/// What a campaign does when a contact reaches one final status.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FinalActions {
+    /// Stored with the contact (at most [`LABEL_BYTES_MAX`] bytes).
+    pub label: Option<String>,
+    pub sms: bool,
+    pub webhook: bool,
+}
 
 /// How a campaign dials.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +107,12 @@ pub struct CampaignSetup {
     pub cap: f64,
     /// Robocall: how long the answered leg is held for the message.
     pub message_ms: u64,
+    /// Robocall key menu: what each key does while the message plays (at most
+    /// [`MENU_KEYS_MAX`] keys; the first entry of a key counts).
+    pub menu: Vec<(char, KeyAction)>,
+    pub on_machine: MachinePolicy,
+    /// Actions per final status; statuses not listed run none.
+    pub actions: Vec<(ContactStatus, FinalActions)>,
 }
 
 /// One contact as the engine needs it (its fields stay in the store).
@@ -288,6 +320,13 @@ pub(crate) struct Call {
     pub agent_leg: Option<LegId>,
     pub dialed_at: Option<Timestamp>,
     pub answered_at: Option<Timestamp>,
+    /// Robocall: keys taken so far and the deciding answer, if any.
+    pub keys: u32,
+    pub answer: Option<KeyAnswer>,
+    /// Robocall: the listener asked for an agent and waits (not an abandon if none comes).
+    pub wants_agent: bool,
+    /// An answering machine took the call (the message, if any, is left on it).
+    pub machine: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,12 +1,14 @@
 //! The campaign call flow: pace, check every legal rule, dial, bridge within 2 s or abandon,
 //! and decide each contact's next attempt by the campaign's retry rules.
 
+use dialer::KeyAction;
 use dialer::{
     check_dial, AgentPhase, BusyAgent, CallOutcome, ContactState, Decision, DialBlock, DialResult,
     DialRules, DncList, FinalStatus, Outcome as PaceOutcome, Snapshot, BRIDGE_MS_MAX,
 };
 use domain::campaign::{
-    CallResult, CampaignEvent, CampaignId, CampaignState, ContactId, ContactStatus,
+    ActionKind, CallResult, CampaignEvent, CampaignId, CampaignState, ContactId, ContactStatus,
+    KeyAnswer,
 };
 use domain::event::EventKind;
 use domain::telephony::{Endpoint, LegEvent, LegEventKind, TelCommand};
@@ -15,8 +17,9 @@ use routing::{RoutingEvent, TaskSpec, TaskState};
 
 use crate::campaign::{
     Call, CallPhase, CallTimer, Campaign, CampaignCallInfo, CampaignContact, CampaignError,
-    CampaignInput, CampaignLive, DialMode, LegSide, RobocallMessage, CAMPAIGNS_MAX,
-    CAMPAIGN_CONTACTS_MAX, MESSAGES_PENDING_MAX, MESSAGE_MS_MAX, PACE_TICK_MS, PREVIEW_MS_MAX,
+    CampaignInput, CampaignLive, DialMode, LegSide, MachinePolicy, RobocallMessage,
+    AGENT_WAIT_MS_MAX, CAMPAIGNS_MAX, CAMPAIGN_CONTACTS_MAX, KEYS_PER_CALL_MAX,
+    MESSAGES_PENDING_MAX, MESSAGE_MS_MAX, PACE_TICK_MS, PREVIEW_MS_MAX,
 };
 use crate::center::{Center, EngineError};
 use crate::io::{Notice, Output};
@@ -135,14 +138,14 @@ impl Center {
                 Ok(())
             }
             CampaignInput::Hangup { agent, call } => {
-                let phase = match self.campaigns.calls.get(&call) {
-                    Some(c) if c.agent == Some(agent) => c.phase,
+                let (phase, unserved) = match self.campaigns.calls.get(&call) {
+                    Some(c) if c.agent == Some(agent) => (c.phase, unserved_result(c)),
                     _ => return Err(CampaignError::NotYourCard.into()),
                 };
                 let result = match phase {
                     CallPhase::Bridged => CallResult::Answered,
                     // Hung up before the person was connected: they were let go unserved.
-                    CallPhase::Answered => CallResult::Abandoned,
+                    CallPhase::Answered => unserved,
                     CallPhase::Preview | CallPhase::Dialing | CallPhase::Message => {
                         CallResult::Cancelled
                     }
@@ -297,16 +300,22 @@ impl Center {
             }
         }
         let Some(call) = self.campaigns.calls.get(&ix) else { return true };
-        let (phase, campaign) = (call.phase, call.campaign);
+        let (phase, campaign, machine) = (call.phase, call.campaign, call.machine);
+        let unserved = unserved_result(call);
         match (side, event.kind) {
             (_, LegEventKind::Ringing) => {}
             (LegSide::Customer, LegEventKind::Answered) => self.customer_answered(ix, campaign),
+            (LegSide::Customer, LegEventKind::MachineAnswered) => {
+                self.machine_answered(ix, campaign)
+            }
             (LegSide::Customer, kind) => {
                 let result = match (phase, kind) {
                     (CallPhase::Bridged, _) => CallResult::Answered,
+                    (CallPhase::Message, _) if machine => CallResult::MessageLeft,
                     (CallPhase::Message, _) => CallResult::Delivered,
-                    // The person hung up before an agent came: abandoned all the same.
-                    (CallPhase::Answered, _) => CallResult::Abandoned,
+                    // The person hung up before an agent came: abandoned all the same (unless
+                    // a robocall listener who asked for one: the message was delivered).
+                    (CallPhase::Answered, _) => unserved,
                     (_, LegEventKind::Busy) => CallResult::Busy,
                     (_, LegEventKind::NoAnswer) => CallResult::NoAnswer,
                     _ => CallResult::Failed,
@@ -314,12 +323,14 @@ impl Center {
                 self.resolve_dial(ix, campaign, result);
                 self.end_campaign_call(ix, result);
             }
-            (LegSide::Agent, LegEventKind::Answered) => self.campaign_bridge(ix),
+            (LegSide::Agent, LegEventKind::Answered | LegEventKind::MachineAnswered) => {
+                self.campaign_bridge(ix)
+            }
             (LegSide::Agent, _) => {
                 let result = match phase {
                     CallPhase::Bridged => CallResult::Answered,
                     // The person answered and no agent came.
-                    _ => CallResult::Abandoned,
+                    _ => unserved,
                 };
                 self.end_campaign_call(ix, result);
             }
@@ -335,6 +346,7 @@ impl Center {
         let result = match result {
             CallResult::NoAnswer => DialResult::NoAnswer,
             CallResult::Busy | CallResult::Failed => DialResult::FastFail,
+            CallResult::Machine | CallResult::MessageLeft => DialResult::Machine,
             _ => DialResult::Live,
         };
         let age_ms = now.ms_since(placed);
@@ -351,22 +363,11 @@ impl Center {
         let Some(call) = self.campaigns.calls.get_mut(&ix) else { return };
         call.answered_at = Some(now);
         call.since = now;
-        let (contact, leg, agent) = (call.contact, call.customer_leg, call.agent);
+        let agent = call.agent;
         self.persist(EventKind::Campaign(CampaignEvent::Answered { call: ix }));
         if mode == DialMode::Robocall {
-            if let Some(call) = self.campaigns.calls.get_mut(&ix) {
-                call.phase = CallPhase::Message;
-            }
-            if let Some(leg) = leg {
-                if self.campaigns.messages.len() >= MESSAGES_PENDING_MAX {
-                    self.campaigns.messages.pop_front();
-                }
-                let message = RobocallMessage { campaign, contact, call: ix, leg };
-                self.campaigns.messages.push_back(message);
-            }
-            self.campaigns.timers.insert((now.plus_ms(message_ms), CallTimer::Message(ix)));
-            // The message reaches the person on answer: the contact is done.
-            self.finish_contact(campaign, contact, ContactStatus::Delivered);
+            // The contact is final when the call ends, by the key pressed (if any).
+            self.play_message(ix, message_ms);
             return;
         }
         if let Some(call) = self.campaigns.calls.get_mut(&ix) {
@@ -386,6 +387,130 @@ impl Center {
         }
         // An agent free now takes it through `campaign_offered`; otherwise it waits at most
         // until the bridge timer.
+    }
+
+    /// Hands the message of call `ix` to the shell and holds the leg for `message_ms`.
+    fn play_message(&mut self, ix: InteractionId, message_ms: u64) {
+        let now = self.now;
+        let Some(call) = self.campaigns.calls.get_mut(&ix) else { return };
+        call.phase = CallPhase::Message;
+        let (campaign, contact, leg) = (call.campaign, call.contact, call.customer_leg);
+        if let Some(leg) = leg {
+            if self.campaigns.messages.len() >= MESSAGES_PENDING_MAX {
+                self.campaigns.messages.pop_front();
+            }
+            let message = RobocallMessage { campaign, contact, call: ix, leg };
+            self.campaigns.messages.push_back(message);
+        }
+        self.campaigns.timers.retain(|(_, t)| *t != CallTimer::Message(ix));
+        self.campaigns.timers.insert((now.plus_ms(message_ms), CallTimer::Message(ix)));
+    }
+
+    /// An answering machine took the call: leave the message or hang up to retry, as the
+    /// campaign says. An agent held for the call (progressive, preview) is let go at once.
+    fn machine_answered(&mut self, ix: InteractionId, campaign: CampaignId) {
+        self.resolve_dial(ix, campaign, CallResult::Machine);
+        let Some(c) = self.campaigns.by_id.get(&campaign) else { return };
+        let (policy, message_ms) = (c.setup.on_machine, c.setup.message_ms.min(MESSAGE_MS_MAX));
+        self.persist(EventKind::Campaign(CampaignEvent::MachineAnswered { call: ix }));
+        let Some(call) = self.campaigns.calls.get_mut(&ix) else { return };
+        call.machine = true;
+        call.answered_at = Some(self.now);
+        let agent = call.agent.take();
+        if let Some(agent) = agent {
+            if self.campaigns.agent_calls.get(&agent) == Some(&ix) {
+                self.campaigns.agent_calls.remove(&agent);
+            }
+            let _ = self.router.handle_cancel(self.now, Self::task_of(ix));
+            if let Some(call) = self.campaigns.calls.get_mut(&ix) {
+                call.in_router = false;
+            }
+            self.notify(Notice::Agent(agent));
+        }
+        match policy {
+            MachinePolicy::LeaveMessage => self.play_message(ix, message_ms),
+            MachinePolicy::Retry => self.end_campaign_call(ix, CallResult::Machine),
+        }
+    }
+
+    /// A key pressed on a campaign leg; `false` for legs that are not the campaigns'. Keys
+    /// count only while a person hears the message.
+    pub(crate) fn campaign_dtmf(&mut self, leg: LegId, digit: char) -> bool {
+        let Some(&(ix, side)) = self.campaigns.legs.get(&leg) else { return false };
+        let Some(call) = self.campaigns.calls.get_mut(&ix) else { return true };
+        if side != LegSide::Customer
+            || call.phase != CallPhase::Message
+            || call.machine
+            || call.keys >= KEYS_PER_CALL_MAX
+        {
+            return true;
+        }
+        call.keys += 1;
+        let (campaign, contact) = (call.campaign, call.contact);
+        let Some(c) = self.campaigns.by_id.get(&campaign) else { return true };
+        let action = c.setup.menu.iter().find(|(k, _)| *k == digit).map(|(_, a)| *a);
+        let message_ms = c.setup.message_ms.min(MESSAGE_MS_MAX);
+        let (queue, priority) = (c.setup.queue, self.campaign_priority(campaign));
+        let answer = action.map(key_answer);
+        self.persist(EventKind::Campaign(CampaignEvent::KeyPressed {
+            campaign,
+            contact,
+            call: ix,
+            digit,
+            answer,
+        }));
+        let Some(answer) = answer else { return true };
+        match answer {
+            KeyAnswer::Repeat => self.play_message(ix, message_ms),
+            KeyAnswer::Agent => {
+                let now = self.now;
+                if let Some(call) = self.campaigns.calls.get_mut(&ix) {
+                    call.answer = Some(answer);
+                    call.wants_agent = true;
+                    call.phase = CallPhase::Answered;
+                    call.since = now;
+                }
+                self.outputs.push_back(Output::Telephony(TelCommand::StopPlay { leg }));
+                self.campaigns.timers.retain(|(_, t)| *t != CallTimer::Message(ix));
+                let wait = (now.plus_ms(AGENT_WAIT_MS_MAX), CallTimer::Bridge(ix));
+                self.campaigns.timers.insert(wait);
+                // A routed task like a progressive call: below callbacks and inbound calls.
+                let spec = TaskSpec { id: Self::task_of(ix), queue, priority, skills: Vec::new() };
+                if self.router.handle_enqueue(now, spec).is_ok() {
+                    if let Some(call) = self.campaigns.calls.get_mut(&ix) {
+                        call.in_router = true;
+                    }
+                } else {
+                    self.end_campaign_call(ix, CallResult::Delivered);
+                }
+            }
+            KeyAnswer::OptOut => {
+                let phone = self
+                    .campaigns
+                    .by_id
+                    .get(&campaign)
+                    .and_then(|c| c.contacts.get(&contact))
+                    .map(|spec| spec.phone.clone());
+                if let Some(phone) = phone {
+                    // A full list loses this entry in memory only: the store has it (the
+                    // event above), and a rebuild loads it.
+                    let _ = self.campaigns.dnc_add(dnc_list(Some(campaign)), &phone);
+                }
+                self.decide(ix, answer);
+            }
+            KeyAnswer::Confirm | KeyAnswer::WrongNumber | KeyAnswer::Score(_) => {
+                self.decide(ix, answer)
+            }
+        }
+        true
+    }
+
+    /// A deciding key: the answer is kept for the contact's status and the call ends.
+    fn decide(&mut self, ix: InteractionId, answer: KeyAnswer) {
+        if let Some(call) = self.campaigns.calls.get_mut(&ix) {
+            call.answer = Some(answer);
+        }
+        self.end_campaign_call(ix, CallResult::Delivered);
     }
 
     fn campaign_bridge(&mut self, ix: InteractionId) {
@@ -468,11 +593,17 @@ impl Center {
             }
             _ => {}
         }
-        self.contact_after_call(call.campaign, call.contact, result);
+        self.contact_after_call(call.campaign, call.contact, result, call.answer);
         self.maybe_finish_campaign(call.campaign);
     }
 
-    fn contact_after_call(&mut self, campaign: CampaignId, contact: ContactId, result: CallResult) {
+    fn contact_after_call(
+        &mut self,
+        campaign: CampaignId,
+        contact: ContactId,
+        result: CallResult,
+        answer: Option<KeyAnswer>,
+    ) {
         let now = self.now;
         let Some(c) = self.campaigns.by_id.get(&campaign) else { return };
         let Some(spec) = c.contacts.get(&contact) else { return };
@@ -482,7 +613,22 @@ impl Center {
             CallResult::Busy => CallOutcome::Busy,
             CallResult::NoAnswer => CallOutcome::NoAnswer,
             CallResult::Failed => CallOutcome::Failed,
-            CallResult::Delivered => return,
+            CallResult::Machine => CallOutcome::Machine,
+            CallResult::Delivered => {
+                let status = match answer {
+                    Some(KeyAnswer::Confirm) => ContactStatus::Confirmed,
+                    Some(KeyAnswer::Score(_)) => ContactStatus::SurveyAnswered,
+                    Some(KeyAnswer::OptOut) => ContactStatus::OptedOut,
+                    Some(KeyAnswer::WrongNumber) => ContactStatus::WrongNumber,
+                    Some(KeyAnswer::Repeat | KeyAnswer::Agent) | None => ContactStatus::Delivered,
+                };
+                self.finish_contact(campaign, contact, status);
+                return;
+            }
+            CallResult::MessageLeft => {
+                self.finish_contact(campaign, contact, ContactStatus::MessageLeft);
+                return;
+            }
             CallResult::AgentFailed | CallResult::Cancelled => {
                 // Not the person's doing: back in line with the attempts it had.
                 let attempts = spec.attempts;
@@ -499,6 +645,9 @@ impl Center {
                     FinalStatus::Reached => ContactStatus::Reached,
                     FinalStatus::OptedOut => ContactStatus::Dnc,
                     FinalStatus::NoWindow => ContactStatus::NoWindow,
+                    FinalStatus::AttemptsExhausted(CallOutcome::NoAnswer) => {
+                        ContactStatus::NoAnswer
+                    }
                     _ => ContactStatus::Failed,
                 };
                 self.finish_contact(campaign, contact, status);
@@ -531,11 +680,33 @@ impl Center {
         let Some(c) = self.campaigns.by_id.get_mut(&campaign) else { return };
         let Some(spec) = c.contacts.remove(&contact) else { return };
         c.due.remove(&(spec.due_at, contact));
+        let actions = c.setup.actions.iter().find(|(s, _)| *s == status).map(|(_, a)| a.clone());
         self.persist(EventKind::Campaign(CampaignEvent::ContactFinished {
             campaign,
             contact,
             status,
         }));
+        // In the same drain as the status, so committed with it: a restart neither loses
+        // nor repeats them.
+        let Some(actions) = actions else { return };
+        if let Some(label) = actions.label {
+            self.persist(EventKind::Campaign(CampaignEvent::ContactLabeled {
+                campaign,
+                contact,
+                label,
+            }));
+        }
+        for (on, action) in [(actions.sms, ActionKind::Sms), (actions.webhook, ActionKind::Webhook)]
+        {
+            if on {
+                self.persist(EventKind::Campaign(CampaignEvent::ActionQueued {
+                    campaign,
+                    contact,
+                    action,
+                    status,
+                }));
+            }
+        }
     }
 
     fn maybe_finish_campaign(&mut self, id: CampaignId) {
@@ -558,14 +729,22 @@ impl Center {
             self.campaigns.timers.pop_first();
             match timer {
                 CallTimer::Bridge(ix) => {
-                    // The 2-second rule: no agent in time, the call is abandoned.
-                    if self.campaigns.calls.get(&ix).is_some_and(|c| c.phase == CallPhase::Answered)
+                    // The 2-second rule: no agent in time, the call is abandoned (a robocall
+                    // listener who asked for an agent waits longer, and is not an abandon).
+                    let call = self.campaigns.calls.get(&ix);
+                    if let Some(result) =
+                        call.filter(|c| c.phase == CallPhase::Answered).map(unserved_result)
                     {
-                        self.end_campaign_call(ix, CallResult::Abandoned);
+                        self.end_campaign_call(ix, result);
                     }
                 }
                 CallTimer::Preview(ix) => self.end_campaign_call(ix, CallResult::Cancelled),
-                CallTimer::Message(ix) => self.end_campaign_call(ix, CallResult::Delivered),
+                CallTimer::Message(ix) => {
+                    let machine = self.campaigns.calls.get(&ix).is_some_and(|c| c.machine);
+                    let result =
+                        if machine { CallResult::MessageLeft } else { CallResult::Delivered };
+                    self.end_campaign_call(ix, result);
+                }
                 CallTimer::Pace(_) => {}
             }
         }
@@ -756,6 +935,10 @@ impl Center {
                 agent_leg: None,
                 dialed_at: None,
                 answered_at: None,
+                keys: 0,
+                answer: None,
+                wants_agent: false,
+                machine: false,
             },
         );
         ix
@@ -855,6 +1038,28 @@ impl Center {
                 assert!(c.contacts.contains_key(contact), "a due contact is open");
             }
         }
+    }
+}
+
+/// How an answered call that never reached an agent ends: abandoned, unless a robocall
+/// listener asked for an agent (the message was delivered; no dialer abandon).
+fn unserved_result(call: &Call) -> CallResult {
+    if call.wants_agent {
+        CallResult::Delivered
+    } else {
+        CallResult::Abandoned
+    }
+}
+
+/// The domain's word for a key's action.
+fn key_answer(action: KeyAction) -> KeyAnswer {
+    match action {
+        KeyAction::Confirm => KeyAnswer::Confirm,
+        KeyAction::Repeat => KeyAnswer::Repeat,
+        KeyAction::Agent => KeyAnswer::Agent,
+        KeyAction::OptOut => KeyAnswer::OptOut,
+        KeyAction::WrongNumber => KeyAnswer::WrongNumber,
+        KeyAction::Score(n) => KeyAnswer::Score(n),
     }
 }
 

@@ -205,7 +205,9 @@ impl Center {
                 Ok(())
             }
             Input::Dtmf { leg, digit } => {
-                self.on_dtmf(leg, digit);
+                if !self.campaign_dtmf(leg, digit) {
+                    self.on_dtmf(leg, digit);
+                }
                 Ok(())
             }
         }

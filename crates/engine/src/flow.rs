@@ -245,7 +245,7 @@ impl Center {
         };
         match (side, event.kind) {
             (_, LegEventKind::Ringing) => {}
-            (Side::Agent, LegEventKind::Answered) => {
+            (Side::Agent, LegEventKind::Answered | LegEventKind::MachineAnswered) => {
                 if let Some(offer) = offer {
                     if self.router.handle_accept(self.now, offer).is_err() {
                         self.hangup_leg(event.leg);
@@ -277,7 +277,8 @@ impl Center {
                     _ => self.end_interaction(ix, Outcome::AgentFailed),
                 }
             }
-            (Side::Customer, LegEventKind::Answered) => {
+            // Callbacks have no machine policy: whoever answers is connected to the agent.
+            (Side::Customer, LegEventKind::Answered | LegEventKind::MachineAnswered) => {
                 if let Some(inter) = self.interactions.get_mut(&ix) {
                     inter.customer_answered = true;
                 }

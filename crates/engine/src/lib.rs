@@ -21,7 +21,8 @@ mod snapshot;
 
 pub use campaign::{
     CallPhase, CampaignCallInfo, CampaignContact, CampaignError, CampaignInput, CampaignLive,
-    CampaignSetup, DialMode, RobocallMessage, CAMPAIGN_CONTACTS_MAX, PREVIEW_MS_MAX,
+    CampaignSetup, DialMode, FinalActions, MachinePolicy, RobocallMessage, AGENT_WAIT_MS_MAX,
+    CAMPAIGN_CONTACTS_MAX, KEYS_PER_CALL_MAX, LABEL_BYTES_MAX, MENU_KEYS_MAX, PREVIEW_MS_MAX,
 };
 pub use campaign_flow::dnc_list;
 pub use center::{Center, EngineError};

@@ -7,13 +7,14 @@ use chrono_tz::Europe::London;
 use dialer::{
     AbandonRule, CallingWindow, DncList, PacingLimits, RetryDelays, RetryRules, RetrySpec,
 };
-use domain::campaign::{CampaignEvent, CampaignId, CampaignState, ContactId};
+use domain::campaign::{CampaignEvent, CampaignId, CampaignState, ContactId, ContactStatus};
 use domain::event::{AgentState, EventKind};
 use domain::telephony::{Endpoint, LegEvent, LegEventKind, TelCommand};
 use domain::{AgentId, CallbackId, Channel, LegId, PhoneNumber, QueueId, Timestamp};
 use engine::{
     AcceptMode, CallOrder, CallbackPolicy, CallbackSpec, CampaignContact, CampaignInput,
-    CampaignSetup, Center, CenterConfig, DialMode, Input, Output, QueueSetup,
+    CampaignSetup, Center, CenterConfig, DialMode, FinalActions, Input, MachinePolicy, Output,
+    QueueSetup,
 };
 use expect_test::{expect, Expect};
 use proptest::prelude::*;
@@ -51,6 +52,9 @@ fn setup(mode: DialMode) -> CampaignSetup {
         abandon_rule: AbandonRule::Uk,
         cap: 0.03,
         message_ms: 10_000,
+        menu: dialer::ready_template("parcel_waiting").expect("ready template").menu.to_vec(),
+        on_machine: MachinePolicy::Retry,
+        actions: Vec::new(),
     }
 }
 
@@ -142,11 +146,15 @@ impl Harness {
     }
 
     fn contacts(&mut self, phones: &[&str]) -> &mut Self {
+        self.contacts_from(1, phones)
+    }
+
+    fn contacts_from(&mut self, first: u64, phones: &[&str]) -> &mut Self {
         let contacts = phones
             .iter()
             .enumerate()
             .map(|(i, p)| CampaignContact {
-                id: ContactId(i as u64 + 1),
+                id: ContactId(i as u64 + first),
                 phone: PhoneNumber::from_e164_trusted(p).expect("test phone"),
                 tz: London,
                 attempts: 0,
@@ -154,6 +162,11 @@ impl Harness {
             })
             .collect();
         self.campaign(CampaignInput::AddContacts { campaign: C, contacts })
+    }
+
+    fn key(&mut self, leg: u64, digit: char) -> &mut Self {
+        self.input(Input::Dtmf { leg: LegId(leg), digit });
+        self
     }
 
     fn drain(&mut self) {
@@ -177,8 +190,16 @@ impl Harness {
                 Output::Telephony(TelCommand::Bridge { a, b }) => {
                     format!("{} bridge {} {}", self.now, a.0, b.0)
                 }
+                Output::Telephony(TelCommand::StopPlay { leg }) => {
+                    format!("{} stop playing leg {}", self.now, leg.0)
+                }
                 Output::Telephony(_) | Output::Notify(_) => continue,
             };
+            self.log.push(line);
+        }
+        while let Some(m) = self.center.poll_robocall_message() {
+            let line =
+                format!("{} message for contact {} on leg {}", self.now, m.contact.0, m.leg.0);
             self.log.push(line);
         }
     }
@@ -216,6 +237,17 @@ fn describe(kind: &EventKind, base: i64) -> Option<String> {
             }
             CampaignEvent::ContactFinished { contact, status, .. } => {
                 format!("contact {} {}", contact.0, status.as_str())
+            }
+            CampaignEvent::KeyPressed { call, digit, answer, .. } => {
+                let answer = answer.map_or("-".to_string(), |a| a.label());
+                format!("key {digit} ix{} answer {answer}", call.0)
+            }
+            CampaignEvent::MachineAnswered { call } => format!("machine ix{}", call.0),
+            CampaignEvent::ContactLabeled { contact, label, .. } => {
+                format!("contact {} label {label}", contact.0)
+            }
+            CampaignEvent::ActionQueued { contact, action, status, .. } => {
+                format!("contact {} {} for {}", contact.0, action.as_str(), status.as_str())
             }
         },
         EventKind::AgentReserved { interaction, agent } => {
@@ -436,8 +468,6 @@ fn robocall_delivers_on_answer_and_hands_the_message_to_the_shell() {
     h.campaign(CampaignInput::Resume(C));
     h.now = 5_000;
     h.leg(1, LegEventKind::Answered);
-    let message = h.center.poll_robocall_message().expect("a message to play");
-    assert_eq!((message.contact, message.leg), (ContactId(1), LegId(1)));
     h.at(15_000);
     h.check(expect![[r#"
         0 campaign running
@@ -446,9 +476,10 @@ fn robocall_delivers_on_answer_and_hands_the_message_to_the_shell() {
         0 dialed contact 2 ix101 attempt 1 agent None
         0 dial leg 2 -> +447700900002 ring 20000
         5000 answered ix100
-        5000 contact 1 delivered
+        5000 message for contact 1 on leg 1
         15000 hangup leg 1
         15000 ended ix100 delivered
+        15000 contact 1 delivered
         15000 dialed contact 3 ix102 attempt 1 agent None
         15000 dial leg 3 -> +447700900003 ring 20000
     "#]]);
@@ -712,4 +743,258 @@ proptest! {
         let (total, next_day) = robocall_rules_run(seed);
         prop_assert!(total > 0 && next_day > 0, "{total} dials, {next_day} the next day");
     }
+}
+
+#[test]
+fn robocall_keys_repeat_confirm_and_opt_out_by_the_template_menu() {
+    let mut h = Harness::new(DialMode::Robocall, &[]);
+    h.contacts(&["+447700900001", "+447700900002"]);
+    h.campaign(CampaignInput::Resume(C));
+    h.log.clear();
+    h.now = 3_000;
+    h.leg(1, LegEventKind::Answered);
+    // 5 is not in the menu: recorded, nothing else. 2 repeats the message (and its time).
+    h.now = 6_000;
+    h.key(1, '5').key(1, '2');
+    h.at(15_000);
+    h.check(expect![[r#"
+        3000 answered ix100
+        3000 message for contact 1 on leg 1
+        6000 key 5 ix100 answer -
+        6000 key 2 ix100 answer repeat
+        6000 message for contact 1 on leg 1
+    "#]]);
+    // 1 confirms: the call ends at once and the contact is confirmed.
+    h.now = 15_500;
+    h.key(1, '1');
+    h.check(expect![[r#"
+        15500 key 1 ix100 answer confirm
+        15500 hangup leg 1
+        15500 ended ix100 delivered
+        15500 contact 1 confirmed
+    "#]]);
+    // The second contact opts out with 9; keys on the gone leg change nothing.
+    h.leg(2, LegEventKind::Answered);
+    h.key(2, '9').key(2, '1');
+    h.check(expect![[r#"
+        15500 answered ix101
+        15500 message for contact 2 on leg 2
+        15500 key 9 ix101 answer opt_out
+        15500 hangup leg 2
+        15500 ended ix101 delivered
+        15500 contact 2 opted_out
+        15500 campaign finished
+    "#]]);
+    // The number is now on the campaign's DNC list: a new contact with it is never dialed.
+    h.contacts_from(3, &["+447700900002"]);
+    h.campaign(CampaignInput::Resume(C));
+    h.check(expect![[r#"
+        15500 campaign running
+        15500 contact 3 dnc
+        15500 campaign finished
+    "#]]);
+}
+
+#[test]
+fn a_survey_score_is_the_answer_and_keys_are_bounded() {
+    let mut h = Harness::new(DialMode::Robocall, &[]);
+    let mut s = setup(DialMode::Robocall);
+    s.menu = dialer::ready_template("survey_ces").expect("survey").menu.to_vec();
+    h.campaign(CampaignInput::Upsert { setup: Box::new(s), state: CampaignState::Paused });
+    h.contacts(&["+447700900001"]);
+    h.campaign(CampaignInput::Resume(C));
+    h.log.clear();
+    h.leg(1, LegEventKind::Answered);
+    // Unknown keys up to the limit are recorded; beyond it they are ignored, even a score.
+    for _ in 0..engine::KEYS_PER_CALL_MAX {
+        h.key(1, '#');
+    }
+    h.key(1, '4');
+    assert!(h.log.iter().all(|l| !l.contains("answer 4")), "{:#?}", h.log);
+    assert_eq!(
+        h.log.iter().filter(|l| l.contains("key #")).count(),
+        engine::KEYS_PER_CALL_MAX as usize
+    );
+    let mut h = Harness::new(DialMode::Robocall, &[]);
+    let mut s = setup(DialMode::Robocall);
+    s.menu = dialer::ready_template("survey_ces").expect("survey").menu.to_vec();
+    h.campaign(CampaignInput::Upsert { setup: Box::new(s), state: CampaignState::Paused });
+    h.contacts(&["+447700900001"]);
+    h.campaign(CampaignInput::Resume(C));
+    h.log.clear();
+    h.leg(1, LegEventKind::Answered);
+    h.key(1, '4');
+    h.check(expect![[r#"
+        0 answered ix100
+        0 message for contact 1 on leg 1
+        0 key 4 ix100 answer 4
+        0 hangup leg 1
+        0 ended ix100 delivered
+        0 contact 1 survey_answered
+        0 campaign finished
+    "#]]);
+}
+
+#[test]
+fn a_robocall_listener_asking_for_an_agent_becomes_a_routed_task() {
+    let mut h = Harness::new(DialMode::Robocall, &[7]);
+    let on_break = AgentState::Break { reason: "lunch".into() };
+    h.input(Input::SetAgentStatus { agent: AgentId(7), status: on_break });
+    h.contacts(&["+447700900001", "+447700900002"]);
+    h.campaign(CampaignInput::Resume(C));
+    h.log.clear();
+    h.leg(1, LegEventKind::Answered);
+    h.now = 4_000;
+    h.key(1, '0');
+    h.check(expect![[r#"
+        0 answered ix100
+        0 message for contact 1 on leg 1
+        4000 key 0 ix100 answer agent
+        4000 stop playing leg 1
+    "#]]);
+    assert_eq!(h.center.campaign_live(C).expect("campaign").waiting, 1);
+    // No agent within the wait limit: the call ends, delivered, and is no abandon.
+    h.at(4_000 + engine::AGENT_WAIT_MS_MAX as i64);
+    h.check(expect![[r#"
+        64000 hangup leg 1
+        64000 ended ix100 delivered
+        64000 contact 1 delivered
+    "#]]);
+    // The next listener asks for an agent; agent 7 comes back from the break and takes it.
+    h.leg(2, LegEventKind::Answered);
+    h.key(2, '0');
+    h.input(Input::SetAgentStatus { agent: AgentId(7), status: AgentState::Available });
+    h.now = 65_000;
+    h.leg(3, LegEventKind::Answered);
+    let card = h.center.campaign_call_of(AgentId(7)).expect("agent 7 has the call");
+    assert_eq!((card.contact, card.phase.as_str()), (ContactId(2), "bridged"));
+    h.now = 90_000;
+    h.leg(2, LegEventKind::HungUp { by_remote: true });
+    h.check(expect![[r#"
+        64000 answered ix101
+        64000 message for contact 2 on leg 2
+        64000 key 0 ix101 answer agent
+        64000 stop playing leg 2
+        64000 dial leg 3 -> agent 7
+        65000 bridge 3 2
+        65000 bridged ix101 agent 7
+        90000 hangup leg 3
+        90000 ended ix101 answered
+        90000 contact 2 reached
+        90000 campaign finished
+    "#]]);
+}
+
+#[test]
+fn machines_are_retried_or_get_the_message_as_the_campaign_says() {
+    // Retry: hung up at once, called again after the machine delay.
+    let mut h = Harness::new(DialMode::Robocall, &[]);
+    h.contacts(&["+447700900001"]);
+    h.campaign(CampaignInput::Resume(C));
+    h.log.clear();
+    h.now = 4_000;
+    h.leg(1, LegEventKind::MachineAnswered);
+    h.key(1, '1');
+    h.check(expect![[r#"
+        4000 machine ix100
+        4000 hangup leg 1
+        4000 ended ix100 machine
+        4000 contact 1 due 604000 attempts 1
+    "#]]);
+    // Leave a message: played to the machine, then hung up; the contact is final.
+    let mut h = Harness::new(DialMode::Robocall, &[]);
+    let mut s = setup(DialMode::Robocall);
+    s.on_machine = MachinePolicy::LeaveMessage;
+    h.campaign(CampaignInput::Upsert { setup: Box::new(s), state: CampaignState::Paused });
+    h.contacts(&["+447700900001"]);
+    h.campaign(CampaignInput::Resume(C));
+    h.log.clear();
+    h.now = 4_000;
+    h.leg(1, LegEventKind::MachineAnswered);
+    h.key(1, '9');
+    h.at(14_000);
+    h.check(expect![[r#"
+        4000 machine ix100
+        4000 message for contact 1 on leg 1
+        14000 hangup leg 1
+        14000 ended ix100 message_left
+        14000 contact 1 message_left
+        14000 campaign finished
+    "#]]);
+}
+
+#[test]
+fn a_machine_on_a_progressive_call_frees_the_agent_at_once() {
+    let mut h = Harness::new(DialMode::Progressive, &[7]);
+    let mut s = setup(DialMode::Progressive);
+    s.on_machine = MachinePolicy::LeaveMessage;
+    h.campaign(CampaignInput::Upsert { setup: Box::new(s), state: CampaignState::Paused });
+    h.contacts(&["+447700900001", "+447700900002"]);
+    h.campaign(CampaignInput::Resume(C));
+    h.now = 3_000;
+    h.leg(1, LegEventKind::MachineAnswered);
+    // The agent takes the next contact while the message is left on the machine.
+    h.check(expect![[r#"
+        0 campaign running
+        0 dialed contact 1 ix100 attempt 1 agent Some(7)
+        0 dial leg 1 -> +447700900001 ring 20000
+        3000 machine ix100
+        3000 dialed contact 2 ix101 attempt 1 agent Some(7)
+        3000 dial leg 2 -> +447700900002 ring 20000
+        3000 message for contact 1 on leg 1
+    "#]]);
+    assert_eq!(h.center.campaign_call_of(AgentId(7)).map(|c| c.contact), Some(ContactId(2)));
+}
+
+#[test]
+fn a_final_status_queues_its_label_and_actions_with_it() {
+    let mut h = Harness::new(DialMode::Robocall, &[]);
+    let mut s = setup(DialMode::Robocall);
+    s.retry = RetryRules::new(RetrySpec {
+        attempts_max: 1,
+        delays: RetryDelays {
+            no_answer_ms: 60_000,
+            busy_ms: 60_000,
+            machine_ms: 60_000,
+            failed_ms: 60_000,
+            abandoned_ms: 60_000,
+        },
+        final_outcomes: vec![],
+        uk_abandon_hold: false,
+    })
+    .expect("retry");
+    let unreachable = FinalActions { label: Some("unreachable".into()), sms: true, webhook: true };
+    let confirmed = FinalActions { label: None, sms: false, webhook: true };
+    s.actions = vec![(ContactStatus::NoAnswer, unreachable), (ContactStatus::Confirmed, confirmed)];
+    h.campaign(CampaignInput::Upsert { setup: Box::new(s), state: CampaignState::Paused });
+    h.contacts(&["+447700900009", "+447700900001", "+447700900000"]);
+    h.campaign(CampaignInput::Resume(C));
+    h.log.clear();
+    h.now = 20_000;
+    h.leg(1, LegEventKind::NoAnswer);
+    h.leg(2, LegEventKind::Answered);
+    h.key(2, '1');
+    h.check(expect![[r#"
+        20000 ended ix100 no_answer
+        20000 contact 1 no_answer
+        20000 contact 1 label unreachable
+        20000 contact 1 sms for no_answer
+        20000 contact 1 webhook for no_answer
+        20000 dialed contact 3 ix102 attempt 1 agent None
+        20000 dial leg 3 -> +447700900000 ring 20000
+        20000 answered ix101
+        20000 message for contact 2 on leg 2
+        20000 key 1 ix101 answer confirm
+        20000 hangup leg 2
+        20000 ended ix101 delivered
+        20000 contact 2 confirmed
+        20000 contact 2 webhook for confirmed
+    "#]]);
+    // A status without actions queues none.
+    h.leg(3, LegEventKind::Busy);
+    h.check(expect![[r#"
+        20000 ended ix102 busy
+        20000 contact 3 failed
+        20000 campaign finished
+    "#]]);
 }

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use domain::event::{AgentState, CallbackStatus, EventKind, Outcome};
+use domain::telephony::NetEvent;
 use domain::{AgentId, CallbackId, Channel, InteractionId, PhoneNumber, QueueId, Timestamp};
 use engine::{
     AcceptMode, CallOrder, CallbackPolicy, CallbackSpec, Center, CenterConfig, Input, Output,
@@ -183,6 +184,9 @@ pub fn run_callback_sim(cfg: &CallbackSimConfig) -> Result<CallbackSimReport, St
         agent_answer_ms: 700,
         talk_ms: Some((5_000, 90_000)),
         reject_ms: 1_500,
+        machine_suffixes: Vec::new(),
+        key_presses: Vec::new(),
+        key_ms: 1_000,
     });
     let queue = QueueConfig {
         id: Q,
@@ -254,7 +258,14 @@ pub fn run_callback_sim(cfg: &CallbackSimConfig) -> Result<CallbackSimReport, St
         world.report.steps += 1;
         // Network events first: they happened at the time already reached.
         if let Some(event) = world.net.poll_event() {
-            world.input(Input::Leg(event))?;
+            let input = match event {
+                NetEvent::Leg(e) => Input::Leg(e),
+                NetEvent::Dtmf { leg, digit } => Input::Dtmf { leg, digit },
+                NetEvent::Incoming { leg, caller, dialed } => {
+                    Input::Incoming { leg, caller, dialed }
+                }
+            };
+            world.input(input)?;
             continue;
         }
         let next = [

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use domain::campaign::{CallResult, CampaignEvent, ContactStatus};
+use domain::campaign::{CallResult, CampaignEvent, ContactStatus, KeyAnswer};
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -57,6 +57,29 @@ pub struct ContactRow {
     pub attempts: i64,
     pub next_at: i64,
     pub last_result: Option<String>,
+    /// The campaign's label for the contact's final status, if it sets one.
+    pub label: Option<String>,
+    /// The robocall answer by key (`confirm`, `opt_out`, a survey score, ...).
+    pub answer: Option<String>,
+}
+
+/// One campaign call as the API's call view shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallRow {
+    pub id: i64,
+    pub contact_id: i64,
+    pub attempt: i64,
+    pub agent_id: Option<i64>,
+    pub dialed_at: i64,
+    pub answered_at: Option<i64>,
+    /// When an answering machine answered instead of a person.
+    pub machine_at: Option<i64>,
+    pub bridged_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub result: Option<String>,
+    /// Robocall keys pressed, in order.
+    pub key_presses: Option<String>,
+    pub answer: Option<String>,
 }
 
 /// Raw call figures of a campaign since a time, from which the API derives its KPIs.
@@ -87,7 +110,7 @@ pub struct DncRow {
 }
 
 const CONTACT_COLUMNS: &str = "id, campaign_id, row_number, phone, name, time_zone, language, \
-    fields, status, attempts, next_at, last_result";
+    fields, status, attempts, next_at, last_result, label, answer";
 
 fn campaign(row: &AnyRow) -> Result<CampaignRow> {
     Ok(CampaignRow {
@@ -114,6 +137,25 @@ fn contact(row: &AnyRow) -> Result<ContactRow> {
         attempts: row.try_get("attempts")?,
         next_at: row.try_get("next_at")?,
         last_result: row.try_get("last_result")?,
+        label: row.try_get("label")?,
+        answer: row.try_get("answer")?,
+    })
+}
+
+fn call(row: &AnyRow) -> Result<CallRow> {
+    Ok(CallRow {
+        id: row.try_get("id")?,
+        contact_id: row.try_get("contact_id")?,
+        attempt: row.try_get("attempt")?,
+        agent_id: row.try_get("agent_id")?,
+        dialed_at: row.try_get("dialed_at")?,
+        answered_at: row.try_get("answered_at")?,
+        machine_at: row.try_get("machine_at")?,
+        bridged_at: row.try_get("bridged_at")?,
+        ended_at: row.try_get("ended_at")?,
+        result: row.try_get("result")?,
+        key_presses: row.try_get("key_presses")?,
+        answer: row.try_get("answer")?,
     })
 }
 
@@ -163,6 +205,7 @@ impl Store {
     pub async fn delete_campaign(&self, id: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
         for sql in [
+            "DELETE FROM campaign_actions WHERE campaign_id = $1",
             "DELETE FROM campaign_calls WHERE campaign_id = $1",
             "DELETE FROM campaign_contacts WHERE campaign_id = $1",
             "DELETE FROM dnc_numbers WHERE campaign_id = $1",
@@ -271,6 +314,30 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(contact).collect()
+    }
+
+    /// Calls of a campaign in id order after `after_id`, at most `limit`; with `contact`, only
+    /// that contact's.
+    pub async fn list_calls(
+        &self,
+        campaign_id: i64,
+        contact: Option<i64>,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<CallRow>> {
+        let rows = sqlx::query(
+            "SELECT id, contact_id, attempt, agent_id, dialed_at, answered_at, machine_at, \
+             bridged_at, ended_at, result, key_presses, answer FROM campaign_calls \
+             WHERE campaign_id = $1 AND ($2 = 0 OR contact_id = $2) AND id > $3 \
+             ORDER BY id LIMIT $4",
+        )
+        .bind(campaign_id)
+        .bind(contact.unwrap_or(0))
+        .bind(after_id)
+        .bind(limit.clamp(0, LIST_ROWS_MAX))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(call).collect()
     }
 
     /// Contacts per status.
@@ -459,6 +526,20 @@ pub(crate) fn refs(e: &CampaignEvent) -> (Option<i64>, Value) {
             json!({ "campaign_id": campaign.0, "contact_id": contact.0,
                     "status": status.as_str() }),
         ),
+        CampaignEvent::KeyPressed { campaign, contact, call, digit, answer } => (
+            Some(call.0 as i64),
+            json!({ "campaign_id": campaign.0, "contact_id": contact.0,
+                    "digit": digit.to_string(), "answer": answer.map(|a| a.label()) }),
+        ),
+        CampaignEvent::MachineAnswered { call } => (Some(call.0 as i64), json!({})),
+        CampaignEvent::ContactLabeled { campaign, contact, label } => {
+            (None, json!({ "campaign_id": campaign.0, "contact_id": contact.0, "label": label }))
+        }
+        CampaignEvent::ActionQueued { campaign, contact, action, status } => (
+            None,
+            json!({ "campaign_id": campaign.0, "contact_id": contact.0,
+                    "action": action.as_str(), "status": status.as_str() }),
+        ),
     }
 }
 
@@ -556,6 +637,72 @@ pub(crate) async fn project(
                 .bind(contact.0 as i64)
                 .execute(&mut **tx)
                 .await?;
+        }
+        CampaignEvent::KeyPressed { contact, call, digit, answer, .. } => {
+            let opted_out = *answer == Some(KeyAnswer::OptOut);
+            // A repeat is a key, not an answer.
+            let answer = answer.filter(|a| *a != KeyAnswer::Repeat).map(|a| a.label());
+            sqlx::query(
+                "UPDATE campaign_calls SET key_presses = COALESCE(key_presses, '') || $1, \
+                 answer = COALESCE($2, answer) WHERE id = $3",
+            )
+            .bind(digit.to_string())
+            .bind(answer.clone())
+            .bind(call.0 as i64)
+            .execute(&mut **tx)
+            .await?;
+            if let Some(answer) = answer {
+                sqlx::query(
+                    "UPDATE campaign_contacts SET answer = $1, updated_at = $2 WHERE id = $3",
+                )
+                .bind(answer)
+                .bind(at)
+                .bind(contact.0 as i64)
+                .execute(&mut **tx)
+                .await?;
+            }
+            if opted_out {
+                // The opt-out is as durable as the key: on the campaign's own list.
+                sqlx::query(
+                    "INSERT INTO dnc_numbers (campaign_id, phone, created_at) \
+                     SELECT campaign_id, phone, $1 FROM campaign_contacts WHERE id = $2 \
+                     ON CONFLICT (campaign_id, phone) DO NOTHING",
+                )
+                .bind(at)
+                .bind(contact.0 as i64)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        CampaignEvent::MachineAnswered { call } => {
+            sqlx::query("UPDATE campaign_calls SET machine_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(call.0 as i64)
+                .execute(&mut **tx)
+                .await?;
+        }
+        CampaignEvent::ContactLabeled { contact, label, .. } => {
+            sqlx::query("UPDATE campaign_contacts SET label = $1, updated_at = $2 WHERE id = $3")
+                .bind(label)
+                .bind(at)
+                .bind(contact.0 as i64)
+                .execute(&mut **tx)
+                .await?;
+        }
+        CampaignEvent::ActionQueued { campaign, contact, action, status } => {
+            // Once per contact and kind, whatever replays the event.
+            sqlx::query(
+                "INSERT INTO campaign_actions (campaign_id, contact_id, kind, outcome, status, \
+                 attempts, next_at, created_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5) \
+                 ON CONFLICT (contact_id, kind) DO NOTHING",
+            )
+            .bind(campaign.0 as i64)
+            .bind(contact.0 as i64)
+            .bind(action.as_str())
+            .bind(status.as_str())
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
         }
     }
     Ok(())

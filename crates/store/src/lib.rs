@@ -8,6 +8,7 @@
 //!
 //! API Boundary: only this crate knows SQL.
 
+mod actions;
 mod auth;
 mod callbacks;
 mod campaigns;
@@ -26,8 +27,9 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use thiserror::Error;
 
+pub use actions::{ActionRow, ACTION_FAILED, ACTION_PENDING, ACTION_SENT, DUE_ACTIONS_MAX};
 pub use callbacks::{InsertOutcome, NewCallback};
-pub use campaigns::{CallFigures, CampaignRow, ContactRow, DncRow, NewContact};
+pub use campaigns::{CallFigures, CallRow, CampaignRow, ContactRow, DncRow, NewContact};
 pub use rows::*;
 pub use stats::StatsInteraction;
 

@@ -54,6 +54,7 @@ contract!(
     migrations_are_idempotent,
     campaigns_contacts_and_calls_project,
     dnc_lists_global_and_per_campaign,
+    robocall_keys_machines_labels_and_actions_project,
 );
 
 fn new_user(login: &str) -> NewUser {
@@ -494,4 +495,122 @@ async fn dnc_lists_global_and_per_campaign(kind: &str) {
     assert!(s.dnc_remove(Some(7), "+447700900001").await.unwrap());
     assert!(!s.dnc_remove(Some(7), "+447700900001").await.unwrap());
     assert_eq!(s.dnc_list(Some(None), 0, 10).await.unwrap().len(), 1);
+}
+
+async fn robocall_keys_machines_labels_and_actions_project(kind: &str) {
+    use domain::campaign::{
+        ActionKind, CallResult, CampaignEvent as C, CampaignId, ContactId, ContactStatus, KeyAnswer,
+    };
+    let (s, _d) = fresh(kind).await;
+    let id = s.create_campaign("Robo", &json!({ "mode": "robocall" }), 10).await.unwrap();
+    let ids = s
+        .insert_contacts(
+            id,
+            &[new_contact(2, "+447700900001"), new_contact(3, "+447700900002")],
+            30,
+        )
+        .await
+        .unwrap();
+    let (c1, c2) = (ContactId(ids[0].unwrap() as u64), ContactId(ids[1].unwrap() as u64));
+    let camp = CampaignId(id as u64);
+    let (call1, call2) = (InteractionId(600), InteractionId(601));
+    let ev = |at, e| Event { at: Timestamp::from_millis(at), kind: EventKind::Campaign(e) };
+    let dialed =
+        |contact, call| C::Dialed { campaign: camp, contact, call, attempt: 1, agent: None };
+    let key = |contact, call, digit, answer| C::KeyPressed {
+        campaign: camp,
+        contact,
+        call,
+        digit,
+        answer,
+    };
+    s.append(&[
+        ev(1_000, dialed(c1, call1)),
+        ev(2_000, C::Answered { call: call1 }),
+        ev(3_000, key(c1, call1, '7', None)),
+        ev(3_500, key(c1, call1, '2', Some(KeyAnswer::Repeat))),
+        ev(4_000, key(c1, call1, '9', Some(KeyAnswer::OptOut))),
+        ev(4_000, C::CallEnded { call: call1, result: CallResult::Delivered }),
+        ev(
+            4_000,
+            C::ContactFinished { campaign: camp, contact: c1, status: ContactStatus::OptedOut },
+        ),
+        ev(4_000, C::ContactLabeled { campaign: camp, contact: c1, label: "do not call".into() }),
+        ev(
+            4_000,
+            C::ActionQueued {
+                campaign: camp,
+                contact: c1,
+                action: ActionKind::Webhook,
+                status: ContactStatus::OptedOut,
+            },
+        ),
+        ev(5_000, dialed(c2, call2)),
+        ev(6_000, C::MachineAnswered { call: call2 }),
+        ev(16_000, C::CallEnded { call: call2, result: CallResult::MessageLeft }),
+        ev(
+            16_000,
+            C::ContactFinished { campaign: camp, contact: c2, status: ContactStatus::MessageLeft },
+        ),
+    ])
+    .await
+    .unwrap();
+    let c = s.contact(c1.0 as i64).await.unwrap().expect("found");
+    assert_eq!(
+        (c.status.as_str(), c.label.as_deref(), c.answer.as_deref()),
+        ("opted_out", Some("do not call"), Some("opt_out"))
+    );
+    // The opt-out put the number on the campaign's own list.
+    let dnc = s.dnc_list(Some(Some(id)), 0, 10).await.unwrap();
+    assert_eq!(dnc.iter().map(|d| d.phone.as_str()).collect::<Vec<_>>(), ["+447700900001"]);
+    let calls = s.list_calls(id, None, 0, 10).await.unwrap();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(
+        (calls[0].key_presses.as_deref(), calls[0].answer.as_deref(), calls[0].machine_at),
+        (Some("729"), Some("opt_out"), None)
+    );
+    assert_eq!(
+        (calls[1].machine_at, calls[1].answered_at, calls[1].result.as_deref()),
+        (Some(6_000), None, Some("message_left"))
+    );
+    assert_eq!(s.list_calls(id, Some(c2.0 as i64), 0, 10).await.unwrap().len(), 1);
+
+    // The queued action: once per contact and kind, even if the event is replayed.
+    let replay = C::ActionQueued {
+        campaign: camp,
+        contact: c1,
+        action: ActionKind::Webhook,
+        status: ContactStatus::OptedOut,
+    };
+    s.append(&[ev(4_500, replay)]).await.unwrap();
+    let sms = C::ActionQueued {
+        campaign: camp,
+        contact: c2,
+        action: ActionKind::Sms,
+        status: ContactStatus::MessageLeft,
+    };
+    s.append(&[ev(16_000, sms)]).await.unwrap();
+    assert_eq!(s.list_actions(id, 0, 10).await.unwrap().len(), 2);
+    assert_eq!(s.next_action_at().await.unwrap(), Some(4_000));
+    let due = s.due_actions(10_000, 10).await.unwrap();
+    assert_eq!(due.len(), 1, "the SMS is not due before 16 000");
+    let webhook = &due[0];
+    assert_eq!((webhook.kind.as_str(), webhook.outcome.as_str()), ("webhook", "opted_out"));
+    s.action_retry(webhook.id, 20_000, "HTTP 503").await.unwrap();
+    assert!(s.due_actions(19_999, 10).await.unwrap().iter().all(|a| a.id != webhook.id));
+    s.action_sent(webhook.id, 20_000).await.unwrap();
+    let sent = s.action(webhook.id).await.unwrap().expect("found");
+    assert_eq!(
+        (sent.status.as_str(), sent.attempts, sent.done_at, sent.last_error.as_deref()),
+        ("sent", 2, Some(20_000), Some("HTTP 503"))
+    );
+    // Sent is final: it is never due again nor marked twice.
+    assert!(matches!(s.action_sent(webhook.id, 21_000).await, Err(StoreError::NotFound(_))));
+    let due = s.due_actions(30_000, 10).await.unwrap();
+    assert_eq!(due.iter().map(|a| a.kind.as_str()).collect::<Vec<_>>(), ["sms"]);
+    s.action_failed(due[0].id, 30_000, "field parcel is missing").await.unwrap();
+    assert!(s.due_actions(i64::MAX, 10).await.unwrap().is_empty());
+    assert_eq!(s.next_action_at().await.unwrap(), None);
+    s.delete_campaign(id).await.unwrap();
+    assert!(s.list_actions(id, 0, 10).await.unwrap().is_empty());
 }

@@ -16,6 +16,57 @@ pub struct Config {
     pub telephony: TelephonyConfig,
     pub engine: EngineConfig,
     pub limits: LimitsConfig,
+    pub notify: NotifyConfig,
+}
+
+/// `[notify]`: how campaign actions reach people and systems.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    /// The HMAC-SHA256 key of webhooks whose campaign sets none (16+ characters). A secret.
+    pub webhook_secret: notify::Secret,
+    pub webhook_timeout_ms: u64,
+    pub sms: SmsSection,
+}
+
+/// `[notify.sms]`: the SMS driver.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsSection {
+    /// "log" (writes to the log; the default) or "http" (a gateway at `url`).
+    pub driver: String,
+    /// The gateway's endpoint, which gets one POST per message.
+    pub url: String,
+    /// Sent as `Authorization: Bearer <token>`; empty: none. A secret.
+    pub token: notify::Secret,
+    /// "json" or "form" (`to`, `text`, `from`, `reference` fields).
+    pub format: String,
+    /// Sender name or number; empty: the gateway's default.
+    pub from: String,
+    pub timeout_ms: u64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            webhook_secret: notify::Secret::default(),
+            webhook_timeout_ms: 10_000,
+            sms: SmsSection::default(),
+        }
+    }
+}
+
+impl Default for SmsSection {
+    fn default() -> Self {
+        SmsSection {
+            driver: "log".into(),
+            url: String::new(),
+            token: notify::Secret::default(),
+            format: "json".into(),
+            from: String::new(),
+            timeout_ms: 10_000,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -62,6 +113,12 @@ pub struct TelephonyConfig {
     /// Customers hang up after this much talk; absent: they wait for the agent.
     pub talk_ms: Option<[u64; 2]>,
     pub reject_ms: u64,
+    /// Simulated network: answered numbers ending so are answering machines.
+    pub machine_suffixes: Vec<String>,
+    /// Simulated network: answered numbers ending in a key press its value's keys
+    /// (`{ "61" = "1" }`), one every `key_ms`.
+    pub key_presses: std::collections::BTreeMap<String, String>,
+    pub key_ms: u64,
     pub sip: SipSection,
 }
 
@@ -206,6 +263,7 @@ impl Default for Config {
             telephony: TelephonyConfig::default(),
             engine: EngineConfig::default(),
             limits: LimitsConfig::default(),
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -238,6 +296,9 @@ impl Default for TelephonyConfig {
             agent_answer_ms: demo.agent_answer_ms,
             talk_ms: demo.talk_ms.map(|(a, b)| [a, b]),
             reject_ms: demo.reject_ms,
+            machine_suffixes: demo.machine_suffixes,
+            key_presses: demo.key_presses.into_iter().collect(),
+            key_ms: demo.key_ms,
             sip: SipSection::default(),
         }
     }
@@ -281,7 +342,44 @@ impl Config {
             "telephony.answer_probability: between 0 and 1"
         );
         anyhow::ensure!(t.ring_ms[0] <= t.ring_ms[1], "telephony.ring_ms: [min, max]");
+        let suffix_ok =
+            |s: &String| (1..=15).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+        for s in &t.machine_suffixes {
+            anyhow::ensure!(suffix_ok(s), "telephony.machine_suffixes: {s:?} is not 1-15 digits");
+        }
+        for (s, keys) in &t.key_presses {
+            anyhow::ensure!(suffix_ok(s), "telephony.key_presses: {s:?} is not 1-15 digits");
+            let keys_ok = (1..=domain::telephony::DTMF_DIGITS_MAX).contains(&keys.len())
+                && keys.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#');
+            anyhow::ensure!(keys_ok, "telephony.key_presses.{s}: 1-32 keys of 0-9 * #");
+        }
         anyhow::ensure!(self.engine.agent_ring_ms >= 1_000, "engine.agent_ring_ms: at least 1000");
+        let n = &self.notify;
+        let secret = n.webhook_secret.expose();
+        anyhow::ensure!(
+            secret.is_empty() || (16..=2_048).contains(&secret.len()),
+            "notify.webhook_secret: 16 to 2048 characters (or empty)"
+        );
+        anyhow::ensure!(
+            (100..=120_000).contains(&n.webhook_timeout_ms),
+            "notify.webhook_timeout_ms: 100 to 120000"
+        );
+        anyhow::ensure!(
+            (100..=120_000).contains(&n.sms.timeout_ms),
+            "notify.sms.timeout_ms: 100 to 120000"
+        );
+        anyhow::ensure!(
+            n.sms.format == "json" || n.sms.format == "form",
+            "notify.sms.format: \"json\" or \"form\""
+        );
+        match n.sms.driver.as_str() {
+            "log" => {}
+            "http" => anyhow::ensure!(
+                n.sms.url.starts_with("http://") || n.sms.url.starts_with("https://"),
+                "notify.sms.url: the gateway's http:// or https:// URL"
+            ),
+            _ => anyhow::bail!("notify.sms.driver: \"log\" or \"http\""),
+        }
         let l = &self.limits;
         anyhow::ensure!(
             l.callbacks_per_ip_per_minute >= 1,
@@ -370,6 +468,15 @@ impl Config {
             agent_answer_ms: t.agent_answer_ms,
             talk_ms: t.talk_ms.map(|[a, b]| (a, b)),
             reject_ms: t.reject_ms,
+            machine_suffixes: t.machine_suffixes.clone(),
+            // Longest suffixes first, so the most specific rule wins.
+            key_presses: {
+                let mut rules: Vec<(String, String)> =
+                    t.key_presses.iter().map(|(s, k)| (s.clone(), k.clone())).collect();
+                rules.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+                rules
+            },
+            key_ms: t.key_ms,
         }
     }
 }
@@ -437,6 +544,21 @@ mod tests {
             assert!(format!("{err:#}").contains("colour"), "{err:#}");
             jail.set_env("SWITCHBOARD_LOG", "debug");
             assert!(Config::load(None).is_ok(), "the log filter is not a config key");
+            let sms = "[notify]\nwebhook_secret = \"0123456789abcdef\"\n[notify.sms]\n\
+                       driver = \"http\"\nurl = \"https://sms.example/send\"\ntoken = \"t\"\n";
+            jail.create_file("sms.toml", sms)?;
+            let c = Config::load(Some(Path::new("sms.toml"))).expect("valid");
+            assert_eq!(
+                (c.notify.sms.driver.as_str(), c.notify.sms.format.as_str()),
+                ("http", "json")
+            );
+            assert!(!format!("{c:?}").contains("0123456789abcdef"), "secrets are redacted");
+            jail.create_file("sms2.toml", &format!("{sms}retries = 3\n"))?;
+            let err = Config::load(Some(Path::new("sms2.toml"))).expect_err("unknown key");
+            assert!(format!("{err:#}").contains("retries"), "{err:#}");
+            jail.create_file("sms3.toml", &sms.replace("https://sms.example/send", ""))?;
+            let err = Config::load(Some(Path::new("sms3.toml"))).expect_err("no url");
+            assert!(format!("{err:#}").contains("notify.sms.url"), "{err:#}");
             jail.set_env("SWITCHBOARD_SERVER__NOPE", "1");
             assert!(Config::load(None).is_err());
             Ok(())

@@ -53,6 +53,8 @@ mod tests {
             attempts: 0,
             next_at: 0,
             last_result: None,
+            label: None,
+            answer: None,
         }
     }
 

@@ -43,7 +43,7 @@ impl Network {
 
     fn poll_event(&mut self) -> Option<NetEvent> {
         match self {
-            Network::Sim(net) => net.poll_event().map(NetEvent::Leg),
+            Network::Sim(net) => net.poll_event(),
             Network::Sip(shell) => shell.try_recv(),
         }
     }
@@ -86,6 +86,8 @@ pub struct Runtime {
     pub notices: broadcast::Sender<Notice>,
     /// Where campaigns' recorded messages are (SIP prompts directory).
     pub prompts_dir: Option<std::path::PathBuf>,
+    /// Woken after a commit that queued campaign actions (see `crate::actions`).
+    pub actions: crate::actions::ActionsWake,
 }
 
 impl Runtime {
@@ -155,6 +157,18 @@ impl Runtime {
             }
             // Durability before action: nothing is dialed unless its event is committed.
             self.append(&batch).await?;
+            let queued = |e: &Event| {
+                matches!(
+                    e.kind,
+                    domain::event::EventKind::Campaign(
+                        domain::campaign::CampaignEvent::ActionQueued { .. }
+                    )
+                )
+            };
+            if batch.iter().any(queued) {
+                // Never waits: the worker runs on its own task.
+                self.actions.notify_one();
+            }
             for command in commands {
                 self.net.handle_command(now, command).await;
             }

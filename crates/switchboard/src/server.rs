@@ -30,6 +30,8 @@ pub struct Running {
         Option<(telephony::sipshell::AccountsHandle, Vec<AccountSection>, Vec<InboundSection>)>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
+    /// The log SMS driver's messages, when that is the driver.
+    pub sms_log: Option<std::sync::Arc<notify::LogSms>>,
 }
 
 impl Running {
@@ -277,12 +279,24 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         Network::Sim(_) => (None, None),
     };
     let prompts_dir = state.prompts_dir.clone();
-    let mut runtime = Runtime { center, net, store: store.clone(), notices, prompts_dir };
+    let wake = crate::actions::ActionsWake::default();
+    let actions = wake.clone();
+    let mut runtime = Runtime { center, net, store: store.clone(), notices, prompts_dir, actions };
     runtime.drain().await?;
 
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     tasks.push(tokio::spawn(runtime.run(rx, shutdown_rx.clone())));
+    let (sms, sms_log) = crate::actions::sms_provider(&config.notify)?;
+    let timeout = std::time::Duration::from_millis(config.notify.webhook_timeout_ms);
+    let worker = crate::actions::ActionsWorker {
+        store: store.clone(),
+        sms,
+        webhooks: notify::WebhookClient::new(timeout).map_err(|e| anyhow::anyhow!("{e}"))?,
+        webhook_secret: Some(config.notify.webhook_secret.clone()),
+        wake,
+    };
+    tasks.push(tokio::spawn(worker.run(shutdown_rx.clone())));
 
     let listener = TcpListener::bind(&config.server.listen)
         .await
@@ -317,5 +331,5 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         }));
     }
     tracing::info!(%addr, "listening");
-    Ok(Running { addr, metrics_addr, state, sip_addr, sip_accounts, shutdown, tasks })
+    Ok(Running { addr, metrics_addr, state, sip_addr, sip_accounts, shutdown, tasks, sms_log })
 }

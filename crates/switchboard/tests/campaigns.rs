@@ -296,3 +296,127 @@ async fn a_predictive_campaign_bridges_answered_calls_to_free_agents_over_the_ru
     assert!(acr <= 0.03, "{progress:#}");
     demo.server.stop().await.expect("stop");
 }
+
+/// Polls the campaign's contacts until every one is final; returns them by phone.
+async fn final_contacts(sup: &Session, id: i64) -> std::collections::BTreeMap<String, Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let contacts = sup.json(&format!("/api/v1/campaigns/{id}/contacts")).await;
+        let rows = contacts.as_array().expect("contacts").clone();
+        if rows
+            .iter()
+            .all(|c| !["pending", "calling"].contains(&c["status"].as_str().unwrap_or("")))
+        {
+            return rows
+                .into_iter()
+                .map(|c| (c["phone"].as_str().unwrap_or("").to_string(), c))
+                .collect();
+        }
+        assert!(Instant::now() < deadline, "contacts not final: {contacts:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn robocall_key_presses_and_machines_over_the_simulated_network() {
+    let mut config = fast_config();
+    // The simulated rules: ...61 presses 1, ...62 presses 9, ...63 presses 0, ...64 presses
+    // 2 then 1, ...65 presses 4, ...66 is an answering machine.
+    config.telephony.key_ms = 300;
+    let demo = common::demo_with(config).await;
+    let base = demo.server.base_url();
+    let sup = Session::login(&base, "sam").await;
+    let alice = Session::login(&base, "alice").await;
+    let queue = queue_id(&sup).await;
+    let mut s = settings(queue);
+    s["mode"] = json!("robocall");
+    s["message_s"] = json!(5);
+    s["on_machine"] = json!("leave_message");
+    let r = sup.post("/api/v1/campaigns", json!({ "name": "Robocall", "settings": s })).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+    let mut csv = String::from("phone,name,parcel,office,days,return_date,tz\n");
+    for tail in 61..=64 {
+        csv += &format!("+4479111234{tail},Person {tail},P{tail},Camden,3,Friday,Europe/London\n");
+    }
+    csv += "+447911123466,Machine,P66,Camden,3,Friday,Europe/London\n";
+    let report: Value = upload(&sup, id, "?time_zone=tz", &csv).await.json().await.expect("json");
+    assert_eq!(report["imported"], 5, "{report:#}");
+
+    // A survey campaign beside it: the key is the answer.
+    let mut survey = settings(queue);
+    survey["mode"] = json!("robocall");
+    survey["template"] = json!("survey_ces");
+    survey["script"] = json!(null);
+    let r = sup.post("/api/v1/campaigns", json!({ "name": "CES", "settings": survey })).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:#}", r.json::<Value>().await.expect("json"));
+    let survey_id = sup
+        .json("/api/v1/campaigns")
+        .await
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["name"] == "CES")
+        .expect("survey")["id"]
+        .as_i64()
+        .expect("id");
+    let report: Value =
+        upload(&sup, survey_id, "", "phone,name,company\n+447911123465,Sam Survey,Acme\n")
+            .await
+            .json()
+            .await
+            .expect("json");
+    assert_eq!(report["imported"], 1, "{report:#}");
+
+    alice.available().await;
+    for c in [id, survey_id] {
+        let r = sup.post(&format!("/api/v1/campaigns/{c}/start"), json!({})).await;
+        assert_eq!(r.json::<Value>().await.expect("json")["status"], "running");
+    }
+    // The listener who pressed 0 reaches alice; she ends the call once bridged.
+    let card = bridged_card(&alice).await;
+    assert_eq!(
+        (card["campaign_id"].as_i64(), card["phone"].as_str()),
+        (Some(id), Some("+447911123463"))
+    );
+    let call = card["call"].as_u64().expect("call");
+    alice.post(&format!("/api/v1/agent/campaign-card/{call}/hangup"), json!({})).await;
+
+    let contacts = final_contacts(&sup, id).await;
+    let status = |phone: &str| {
+        let c = &contacts[phone];
+        (c["status"].as_str().unwrap_or("").to_string(), c["answer"].as_str().map(str::to_string))
+    };
+    assert_eq!(status("+447911123461"), ("confirmed".into(), Some("confirm".into())));
+    assert_eq!(status("+447911123462"), ("opted_out".into(), Some("opt_out".into())));
+    assert_eq!(status("+447911123463"), ("reached".into(), Some("agent".into())));
+    assert_eq!(status("+447911123464"), ("confirmed".into(), Some("confirm".into())));
+    assert_eq!(status("+447911123466"), ("message_left".into(), None));
+    // The call view has the keys; the machine's call is marked and left a message.
+    let calls = sup.json(&format!("/api/v1/campaigns/{id}/calls")).await;
+    let of = |phone: &str| {
+        let contact = contacts[phone]["id"].as_i64();
+        calls
+            .as_array()
+            .expect("calls")
+            .iter()
+            .find(|c| c["contact_id"].as_i64() == contact)
+            .cloned()
+            .expect("a call")
+    };
+    assert_eq!(
+        (of("+447911123464")["keys"].as_str(), of("+447911123464")["answer"].as_str()),
+        (Some("21"), Some("confirm"))
+    );
+    assert_eq!(of("+447911123466")["result"], "message_left");
+    assert!(of("+447911123466")["machine_at"].is_i64());
+    assert_eq!(of("+447911123463")["result"], "answered");
+    // The opt-out is on the campaign's DNC list.
+    let dnc = sup.json(&format!("/api/v1/dnc?campaign_id={id}")).await;
+    assert_eq!(dnc[0]["phone"], "+447911123462", "{dnc:#}");
+
+    let survey = final_contacts(&sup, survey_id).await;
+    let c = &survey["+447911123465"];
+    assert_eq!((c["status"].as_str(), c["answer"].as_str()), (Some("survey_answered"), Some("4")));
+    demo.server.stop().await.expect("stop");
+}

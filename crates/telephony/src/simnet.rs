@@ -2,11 +2,14 @@
 //!
 //! Customer numbers follow per-number rules so demos and tests can pick an outcome: a number
 //! ending in 0 is busy, 8 fails, 9 never answers; any other answers with the configured
-//! probability after a random ring time. Agent phones answer after a fixed delay.
+//! probability after a random ring time. Once answered, a number ending in one of
+//! `machine_suffixes` is an answering machine, and one ending in a `key_presses` suffix
+//! presses those keys, one every `key_ms` (the first `key_ms` after the answer). Agent phones
+//! answer after a fixed delay.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
-use domain::telephony::{Endpoint, LegEvent, LegEventKind, TelCommand};
+use domain::telephony::{Endpoint, LegEvent, LegEventKind, NetEvent, TelCommand, DTMF_DIGITS_MAX};
 use domain::{LegId, Timestamp};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -28,6 +31,13 @@ pub struct SimConfig {
     pub talk_ms: Option<(u64, u64)>,
     /// Busy and failure answers come after this long.
     pub reject_ms: u64,
+    /// Answered numbers ending in one of these are answering machines.
+    pub machine_suffixes: Vec<String>,
+    /// `(suffix, keys)`: an answered number ending in `suffix` presses `keys` (the first
+    /// matching rule counts; at most [`DTMF_DIGITS_MAX`] keys).
+    pub key_presses: Vec<(String, String)>,
+    /// Time before each key press.
+    pub key_ms: u64,
 }
 
 impl SimConfig {
@@ -40,6 +50,12 @@ impl SimConfig {
             agent_answer_ms: 800,
             talk_ms: Some((30_000, 120_000)),
             reject_ms: 1_500,
+            machine_suffixes: vec!["66".into()],
+            key_presses: [("61", "1"), ("62", "9"), ("63", "0"), ("64", "21"), ("65", "4")]
+                .into_iter()
+                .map(|(s, k)| (s.to_string(), k.to_string()))
+                .collect(),
+            key_ms: 2_000,
         }
     }
 }
@@ -54,6 +70,8 @@ struct SimLeg {
     state: LegState,
     /// Customer legs may hang up by themselves after talking; agent legs never do.
     customer: bool,
+    /// The number called (customer legs), for the machine and key rules.
+    number: Option<String>,
     bridged_to: Option<LegId>,
     /// Bumped whenever pending timers of this leg become stale.
     generation: u64,
@@ -65,7 +83,7 @@ pub struct SimNetwork {
     legs: HashMap<LegId, SimLeg>,
     /// (when, leg, generation, what happens).
     timers: BTreeSet<(Timestamp, LegId, u64, Pending)>,
-    events: VecDeque<LegEvent>,
+    events: VecDeque<NetEvent>,
     originated: u64,
 }
 
@@ -76,6 +94,7 @@ enum Pending {
     NoAnswer,
     Fail,
     RemoteHangup,
+    Key(char),
 }
 
 impl SimNetwork {
@@ -102,10 +121,7 @@ impl SimNetwork {
                             o.bridged_to = None;
                         }
                     }
-                    self.events.push_back(LegEvent {
-                        leg,
-                        kind: LegEventKind::HungUp { by_remote: false },
-                    });
+                    self.push(LegEvent { leg, kind: LegEventKind::HungUp { by_remote: false } });
                 }
             }
             TelCommand::Bridge { a, b } => {
@@ -130,15 +146,19 @@ impl SimNetwork {
     fn originate(&mut self, now: Timestamp, leg: LegId, to: Endpoint, ring_ms_max: u64) {
         self.originated += 1;
         if self.legs.len() >= SIM_LEGS_MAX || self.legs.contains_key(&leg) {
-            self.events.push_back(LegEvent { leg, kind: LegEventKind::Failed });
+            self.push(LegEvent { leg, kind: LegEventKind::Failed });
             return;
         }
-        let customer = matches!(to, Endpoint::Number(_));
+        let number = match &to {
+            Endpoint::Number(n) => Some(n.as_str().to_string()),
+            Endpoint::Agent(_) => None,
+        };
+        let customer = number.is_some();
         self.legs.insert(
             leg,
-            SimLeg { state: LegState::Ringing, customer, bridged_to: None, generation: 0 },
+            SimLeg { state: LegState::Ringing, customer, number, bridged_to: None, generation: 0 },
         );
-        self.events.push_back(LegEvent { leg, kind: LegEventKind::Ringing });
+        self.push(LegEvent { leg, kind: LegEventKind::Ringing });
         let (after, what) = match to {
             Endpoint::Agent(_) => (self.config.agent_answer_ms, Pending::Answer),
             Endpoint::Number(number) => {
@@ -174,7 +194,23 @@ impl SimNetwork {
                     state.state = LegState::Answered;
                     state.generation += 1;
                     let (generation, customer) = (state.generation, state.customer);
-                    self.events.push_back(LegEvent { leg, kind: LegEventKind::Answered });
+                    let number = state.number.clone().unwrap_or_default();
+                    let ends = |suffix: &String| !suffix.is_empty() && number.ends_with(suffix);
+                    let machine = self.config.machine_suffixes.iter().any(ends);
+                    let kind = if machine {
+                        LegEventKind::MachineAnswered
+                    } else {
+                        LegEventKind::Answered
+                    };
+                    self.push(LegEvent { leg, kind });
+                    let keys = self.config.key_presses.iter().find(|(s, _)| ends(s));
+                    if let (false, Some((_, keys))) = (machine, keys) {
+                        let mut at = at;
+                        for digit in keys.chars().take(DTMF_DIGITS_MAX) {
+                            at = at.plus_ms(self.config.key_ms);
+                            self.timers.insert((at, leg, generation, Pending::Key(digit)));
+                        }
+                    }
                     if let Some((lo, hi)) = self.config.talk_ms {
                         if customer {
                             let talk = self.rng.gen_range(lo..=hi.max(lo));
@@ -183,6 +219,7 @@ impl SimNetwork {
                         }
                     }
                 }
+                Pending::Key(digit) => self.events.push_back(NetEvent::Dtmf { leg, digit }),
                 Pending::Busy | Pending::NoAnswer | Pending::Fail | Pending::RemoteHangup => {
                     let kind = match what {
                         Pending::Busy => LegEventKind::Busy,
@@ -197,13 +234,18 @@ impl SimNetwork {
                             }
                         }
                     }
-                    self.events.push_back(LegEvent { leg, kind });
+                    self.push(LegEvent { leg, kind });
                 }
             }
         }
     }
 
-    pub fn poll_event(&mut self) -> Option<LegEvent> {
+    fn push(&mut self, event: LegEvent) {
+        self.events.push_back(NetEvent::Leg(event));
+    }
+
+    /// Leg progress and key presses, in the order they happened.
+    pub fn poll_event(&mut self) -> Option<NetEvent> {
         self.events.pop_front()
     }
 
@@ -235,6 +277,9 @@ mod tests {
             agent_answer_ms: 500,
             talk_ms: talk,
             reject_ms: 200,
+            machine_suffixes: vec!["66".into()],
+            key_presses: vec![("61".into(), "1".into()), ("6".into(), "29".into())],
+            key_ms: 300,
         })
     }
 
@@ -254,7 +299,9 @@ mod tests {
             n.handle_timeout(t);
         }
         while let Some(e) = n.poll_event() {
-            out.push((e.leg.0, e.kind));
+            if let NetEvent::Leg(e) = e {
+                out.push((e.leg.0, e.kind));
+            }
         }
         out
     }
@@ -298,7 +345,8 @@ mod tests {
             ]
         );
         n.handle_command(Timestamp::ZERO, TelCommand::Hangup { leg: LegId(1) });
-        assert_eq!(n.poll_event().map(|e| e.kind), Some(LegEventKind::HungUp { by_remote: false }));
+        let hung_up = LegEvent { leg: LegId(1), kind: LegEventKind::HungUp { by_remote: false } };
+        assert_eq!(n.poll_event(), Some(NetEvent::Leg(hung_up)));
         assert_eq!(n.live_legs(), 0);
     }
 
@@ -313,5 +361,44 @@ mod tests {
         };
         assert_eq!(outcomes(11), outcomes(11));
         assert_ne!(outcomes(11), outcomes(12));
+    }
+
+    #[test]
+    fn machines_answer_by_suffix_and_numbers_press_their_keys() {
+        let mut n = net(None);
+        call(&mut n, 1, "+12025550166");
+        call(&mut n, 2, "+12025550161");
+        call(&mut n, 3, "+12025550156");
+        let mut events = Vec::new();
+        while let Some(t) = n.poll_timeout() {
+            n.handle_timeout(t);
+            while let Some(e) = n.poll_event() {
+                let ringing = LegEventKind::Ringing;
+                if !matches!(e, NetEvent::Leg(LegEvent { kind, .. }) if kind == ringing) {
+                    events.push((t.as_millis(), e));
+                }
+            }
+        }
+        let leg = |l: u64, kind| NetEvent::Leg(LegEvent { leg: LegId(l), kind });
+        let key = |l: u64, digit| NetEvent::Dtmf { leg: LegId(l), digit };
+        // The first matching rule counts: ...61 presses 1, not the "6" rule's keys.
+        assert_eq!(
+            events,
+            vec![
+                (1_000, leg(1, LegEventKind::MachineAnswered)),
+                (1_000, leg(2, LegEventKind::Answered)),
+                (1_000, leg(3, LegEventKind::Answered)),
+                (1_300, key(2, '1')),
+                (1_300, key(3, '2')),
+                (1_600, key(3, '9')),
+            ]
+        );
+        // A leg hung up before its keys presses none.
+        call(&mut n, 4, "+12025550156");
+        n.handle_timeout(Timestamp::from_millis(1_000));
+        n.handle_command(Timestamp::from_millis(1_000), TelCommand::Hangup { leg: LegId(4) });
+        n.handle_timeout(Timestamp::from_millis(5_000));
+        let rest: Vec<NetEvent> = std::iter::from_fn(|| n.poll_event()).collect();
+        assert!(rest.iter().all(|e| matches!(e, NetEvent::Leg(_))), "{rest:?}");
     }
 }

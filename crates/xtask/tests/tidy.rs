@@ -19,6 +19,7 @@ fn allowed_deps() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("media", &["domain"][..]),
         ("telephony", &["domain", "sip", "media"][..]),
         ("store", &["domain"][..]),
+        ("notify", &["domain"][..]),
         ("api", &["domain", "engine", "routing", "store"][..]),
         ("sim", &["domain", "routing", "dialer", "engine", "telephony"][..]),
         (
@@ -34,6 +35,7 @@ fn allowed_deps() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "dialer",
                 "flow",
                 "media",
+                "notify",
             ][..],
         ),
         ("xtask", &[][..]),

@@ -33,6 +33,9 @@ fn bench_config() -> Config {
     c.telephony.ring_ms = [0, 0];
     c.telephony.agent_answer_ms = 0;
     c.telephony.talk_ms = Some([10, 10]);
+    // Every number answers as a person and presses nothing.
+    c.telephony.machine_suffixes.clear();
+    c.telephony.key_presses.clear();
     c
 }
 
