@@ -38,7 +38,7 @@ fn prompts_dir(state: &AppState) -> ApiResult<&std::path::Path> {
     })
 }
 
-#[utoipa::path(put, path = "/api/v1/campaigns/{id}/recording", tag = "campaigns", params(("id" = i64, Path, description = "campaign id")), request_body(content = String, content_type = "audio/wav", description = "a PCM WAV file, any sample rate, up to 15 min"), responses((status = 200, description = "stored; robocalls of this campaign play it instead of TTS"), (status = 401, description = "not signed in"), (status = 403, description = "requires the supervisor role"), (status = 404, description = "no such campaign"), (status = 409, description = "no prompts directory configured"), (status = 413, description = "larger than 32 MiB"), (status = 422, description = "not a usable WAV (error.field = body)")))]
+#[utoipa::path(put, path = "/api/v1/campaigns/{id}/recording", tag = "campaigns", params(("id" = i64, Path, description = "campaign id")), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "a PCM WAV file (any sample rate, up to 15 min); any content type is accepted"), responses((status = 200, description = "stored; robocalls of this campaign play it instead of TTS"), (status = 401, description = "not signed in"), (status = 403, description = "requires the supervisor role"), (status = 404, description = "no such campaign"), (status = 409, description = "no prompts directory configured"), (status = 413, description = "larger than 32 MiB"), (status = 422, description = "not a usable WAV (error.field = body)")))]
 pub(crate) async fn upload(
     State(state): State<AppState>,
     caller: Caller,
