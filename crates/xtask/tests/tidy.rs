@@ -20,7 +20,7 @@ fn allowed_deps() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("telephony", &["domain", "sip", "media"][..]),
         ("store", &["domain"][..]),
         ("notify", &["domain"][..]),
-        ("api", &["domain", "engine", "routing", "store"][..]),
+        ("api", &["domain", "engine", "routing", "store", "media"][..]),
         ("sim", &["domain", "routing", "dialer", "engine", "telephony"][..]),
         (
             "switchboard",
@@ -36,6 +36,7 @@ fn allowed_deps() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "flow",
                 "media",
                 "notify",
+                "sip",
             ][..],
         ),
         ("xtask", &[][..]),
