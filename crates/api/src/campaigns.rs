@@ -686,6 +686,31 @@ pub struct CampaignCard {
     pub script: Option<String>,
     /// The robocall message (or template text), for reference.
     pub message: Option<String>,
+    /// What the agent may record once the call ended (phase `wrap_up`): the dispositions of
+    /// the campaign's queue.
+    pub dispositions: Vec<String>,
+}
+
+/// The agent's disposition of an ended campaign call.
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignWrapUp {
+    /// One of the card's `dispositions`.
+    pub disposition: String,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// The dispositions of the campaign's queue.
+async fn queue_dispositions(
+    state: &AppState,
+    settings: &CampaignSettings,
+) -> ApiResult<Vec<String>> {
+    let row = state.store.settings(store::SettingsTable::Queues, settings.queue_id).await?;
+    Ok(row
+        .and_then(|q| serde_json::from_value::<crate::settings::QueueSettings>(q.settings).ok())
+        .map(|q| q.dispositions)
+        .unwrap_or_default())
 }
 
 fn fill(text: &str, fields: &Value) -> String {
@@ -707,7 +732,12 @@ pub(crate) async fn card(
 ) -> ApiResult<Json<Option<CampaignCard>>> {
     caller.require(Role::Agent)?;
     let agent = AgentId(caller.agent_id()? as u64);
-    let info = state.engine.call(move |c: &mut Center, _| c.campaign_call_of(agent)).await?;
+    let info = state
+        .engine
+        .call(move |c: &mut Center, _| {
+            c.campaign_call_of(agent).or_else(|| c.campaign_wrap_up_of(agent))
+        })
+        .await?;
     let Some(info) = info else { return Ok(Json(None)) };
     let Some(contact) = state.store.contact(info.contact.0 as i64).await? else {
         return Ok(Json(None));
@@ -727,6 +757,10 @@ pub(crate) async fn card(
         .as_ref()
         .and_then(|s| s.template().ok().flatten())
         .map(|(text, _)| fill(&text, &all));
+    let dispositions = match &settings {
+        Some(s) => queue_dispositions(&state, s).await?,
+        None => Vec::new(),
+    };
     Ok(Json(Some(CampaignCard {
         call: info.call.0,
         campaign_id: row.id,
@@ -738,7 +772,43 @@ pub(crate) async fn card(
         fields: contact.fields,
         script,
         message,
+        dispositions,
     })))
+}
+
+#[utoipa::path(post, path = "/api/v1/agent/campaign-card/{call}/wrapup", tag = "agent", params(("call" = u64, Path, description = "the ended call's id")), request_body = CampaignWrapUp, responses((status = 200, description = "stored; after-call work ends"), (status = 401, description = "not signed in"), (status = 403, description = "an API token is not an agent"), (status = 409, description = "not a conversation of this agent that has ended"), (status = 422, description = "invalid field (named in error.field)")))]
+pub(crate) async fn card_wrap_up(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(call): Path<u64>,
+    ApiJson(body): ApiJson<CampaignWrapUp>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Agent)?;
+    let agent = caller.agent_id()?;
+    if body.notes.len() > 4_000 {
+        return Err(ApiError::field("notes", "at most 4000 bytes"));
+    }
+    let id = i64::try_from(call).map_err(|_| ApiError::NotFound("campaign call"))?;
+    let Some(campaign) = state.store.campaign_call_wrappable(id, agent).await? else {
+        return Err(ApiError::Conflict("not an ended conversation of yours".into()));
+    };
+    let settings = settings_of(&campaign_row(&state, campaign).await?)?;
+    let dispositions = queue_dispositions(&state, &settings).await?;
+    if !dispositions.contains(&body.disposition) {
+        return Err(ApiError::field(
+            "disposition",
+            format!("use one of {}", dispositions.join(", ")),
+        ));
+    }
+    // Committed before the agent is told, and before after-call work ends in the engine.
+    state.store.save_campaign_wrap_up(id, agent, &body.disposition, &body.notes).await?;
+    let done =
+        CampaignInput::WrapUpDone { agent: AgentId(agent as u64), call: InteractionId(call) };
+    if let Err(e) = state.engine.input(Input::Campaign(done)).await {
+        // A second disposition of the same call updates the stored one only.
+        tracing::debug!(error = %e, "campaign wrap-up after the engine moved on");
+    }
+    Ok(Json(json!({ "ok": true })))
 }
 
 #[derive(Clone, Copy)]
@@ -857,6 +927,9 @@ pub struct CallOut {
     pub keys: Option<String>,
     /// The deciding answer of those keys.
     pub answer: Option<String>,
+    /// The agent's disposition and notes (agent-handled calls).
+    pub disposition: Option<String>,
+    pub notes: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -932,6 +1005,8 @@ pub(crate) async fn calls(
                 result: c.result,
                 keys: c.key_presses,
                 answer: c.answer,
+                disposition: c.disposition,
+                notes: c.notes,
             })
             .collect(),
     ))
@@ -983,6 +1058,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/agent/campaign-card/{call}/dial", post(preview_dial))
         .route("/api/v1/agent/campaign-card/{call}/skip", post(preview_skip))
         .route("/api/v1/agent/campaign-card/{call}/hangup", post(card_hangup))
+        .route("/api/v1/agent/campaign-card/{call}/wrapup", post(card_wrap_up))
 }
 
 /// The CSV upload: bounded by [`CSV_BYTES_MAX`], counted while streaming.

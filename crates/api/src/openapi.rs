@@ -79,6 +79,7 @@ use crate::state::AppState;
         crate::campaigns::preview_dial,
         crate::campaigns::preview_skip,
         crate::campaigns::card_hangup,
+        crate::campaigns::card_wrap_up,
     ),
     components(schemas(
         crate::public::WidgetPublic,
@@ -115,6 +116,7 @@ use crate::state::AppState;
         crate::campaigns::DncBody,
         crate::campaigns::CampaignCard,
         crate::campaigns::ContactOut,
+        crate::campaigns::CampaignWrapUp,
         crate::campaigns::CallOut,
         crate::campaigns::ActionOut,
         crate::campaign_settings::OutcomeActions,

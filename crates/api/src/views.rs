@@ -95,6 +95,8 @@ pub struct AgentStateDto {
     pub wrap_up_until: Option<String>,
     pub offers: Vec<OfferDto>,
     pub interactions: Vec<InteractionDto>,
+    /// The phase of the agent's campaign call (preview, dialing, answered, bridged), if any.
+    pub campaign_phase: Option<String>,
 }
 
 #[derive(Serialize, Clone, utoipa::ToSchema)]
@@ -264,9 +266,15 @@ pub(crate) async fn agent_state(state: &AppState, agent_id: i64) -> ApiResult<Ag
             wrap_up_until: None,
             offers: vec![],
             interactions: vec![],
+            campaign_phase: None,
         });
     };
     let (status, reason, wrap_up_until) = status_fields(&snap.state);
+    let agent = AgentId(agent_id as u64);
+    let campaign_phase = state
+        .engine
+        .call(move |c, _| c.campaign_call_of(agent).map(|x| x.phase.as_str().to_string()))
+        .await?;
     let mut offers = Vec::new();
     for o in &snap.offers {
         let ix = state.store.interaction(o.interaction.0 as i64).await?;
@@ -325,6 +333,7 @@ pub(crate) async fn agent_state(state: &AppState, agent_id: i64) -> ApiResult<Ag
         wrap_up_until,
         offers,
         interactions,
+        campaign_phase,
     })
 }
 

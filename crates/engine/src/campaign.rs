@@ -156,6 +156,11 @@ pub enum CampaignInput {
         agent: AgentId,
         call: InteractionId,
     },
+    /// The agent's disposition of an ended call is committed; after-call work may end.
+    WrapUpDone {
+        agent: AgentId,
+        call: InteractionId,
+    },
     /// Preview: the agent skips the contact on the card.
     PreviewSkip {
         agent: AgentId,
@@ -211,6 +216,8 @@ pub enum CallPhase {
     Bridged,
     /// Robocall: the message is playing.
     Message,
+    /// Ended after a conversation; the agent's disposition is awaited (not a live call).
+    WrapUp,
 }
 
 impl CallPhase {
@@ -221,6 +228,7 @@ impl CallPhase {
             CallPhase::Answered => "answered",
             CallPhase::Bridged => "bridged",
             CallPhase::Message => "message",
+            CallPhase::WrapUp => "wrap_up",
         }
     }
 }
@@ -356,6 +364,9 @@ pub(crate) struct Campaigns {
     /// Numbers whose call was abandoned, held 72 h where the UK rule applies.
     pub abandoned: AbandonedNumbers,
     pub messages: VecDeque<RobocallMessage>,
+    /// The last conversation of each agent, until its disposition is in or the agent takes
+    /// another campaign call (one per agent, so bounded by the agents).
+    pub wrapping: HashMap<AgentId, CampaignCallInfo>,
 }
 
 impl Campaigns {
@@ -369,6 +380,7 @@ impl Campaigns {
             dnc: DncRegistry::new(),
             abandoned: AbandonedNumbers::uk(),
             messages: VecDeque::new(),
+            wrapping: HashMap::new(),
         }
     }
 

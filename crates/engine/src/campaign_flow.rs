@@ -10,7 +10,7 @@ use domain::campaign::{
     ActionKind, CallResult, CampaignEvent, CampaignId, CampaignState, ContactId, ContactStatus,
     KeyAnswer,
 };
-use domain::event::EventKind;
+use domain::event::{AgentState, EventKind};
 use domain::telephony::{Endpoint, LegEvent, LegEventKind, TelCommand};
 use domain::{AgentId, InteractionId, LegId, OfferId, Timestamp};
 use routing::{RoutingEvent, TaskSpec, TaskState};
@@ -146,11 +146,27 @@ impl Center {
                     CallPhase::Bridged => CallResult::Answered,
                     // Hung up before the person was connected: they were let go unserved.
                     CallPhase::Answered => unserved,
-                    CallPhase::Preview | CallPhase::Dialing | CallPhase::Message => {
-                        CallResult::Cancelled
-                    }
+                    CallPhase::Preview
+                    | CallPhase::Dialing
+                    | CallPhase::Message
+                    | CallPhase::WrapUp => CallResult::Cancelled,
                 };
                 self.end_campaign_call(call, result);
+                Ok(())
+            }
+            CampaignInput::WrapUpDone { agent, call } => {
+                match self.campaigns.wrapping.get(&agent) {
+                    Some(w) if w.call == call => {}
+                    _ => return Err(CampaignError::NotYourCard.into()),
+                }
+                self.campaigns.wrapping.remove(&agent);
+                let idle = self.agents.get(&agent).is_some_and(|a| {
+                    a.wrapping.is_empty() && matches!(a.state, AgentState::WrapUp { .. })
+                });
+                if idle {
+                    self.set_agent_status(agent, AgentState::Available)?;
+                }
+                self.notify(Notice::Agent(agent));
                 Ok(())
             }
             CampaignInput::DncAdd { list, number } => {
@@ -216,13 +232,15 @@ impl Center {
         call.offer = None;
         let phase = call.phase;
         self.campaigns.agent_calls.insert(agent, ix);
+        // The agent moved on: the previous call's disposition is no longer asked for.
+        self.campaigns.wrapping.remove(&agent);
         match phase {
             CallPhase::Preview => {
                 self.campaigns.timers.insert((now.plus_ms(PREVIEW_MS_MAX), CallTimer::Preview(ix)));
             }
             CallPhase::Dialing => self.dial_campaign_customer(ix),
             CallPhase::Answered => self.dial_campaign_agent(ix),
-            CallPhase::Bridged | CallPhase::Message => {}
+            CallPhase::Bridged | CallPhase::Message | CallPhase::WrapUp => {}
         }
         self.notify(Notice::Agent(agent));
     }
@@ -553,6 +571,17 @@ impl Center {
         if let Some(agent) = call.agent {
             if self.campaigns.agent_calls.get(&agent) == Some(&ix) {
                 self.campaigns.agent_calls.remove(&agent);
+            }
+            if result == CallResult::Answered {
+                let info = CampaignCallInfo {
+                    call: ix,
+                    campaign: call.campaign,
+                    contact: call.contact,
+                    phase: CallPhase::WrapUp,
+                    since: now,
+                    attempt: call.attempt,
+                };
+                self.campaigns.wrapping.insert(agent, info);
             }
             self.notify(Notice::Agent(agent));
         }
@@ -992,6 +1021,11 @@ impl Center {
             since: c.since,
             attempt: c.attempt,
         })
+    }
+
+    /// The agent's last campaign conversation while its disposition is awaited.
+    pub fn campaign_wrap_up_of(&self, agent: AgentId) -> Option<CampaignCallInfo> {
+        self.campaigns.wrapping.get(&agent).copied()
     }
 
     /// Live figures of a campaign the engine knows.

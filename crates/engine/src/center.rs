@@ -259,7 +259,11 @@ impl Center {
         }
     }
 
-    fn set_agent_status(&mut self, agent: AgentId, state: AgentState) -> Result<(), EngineError> {
+    pub(crate) fn set_agent_status(
+        &mut self,
+        agent: AgentId,
+        state: AgentState,
+    ) -> Result<(), EngineError> {
         if !self.agents.contains_key(&agent) {
             return Err(EngineError::UnknownAgent(agent));
         }

@@ -998,3 +998,30 @@ fn a_final_status_queues_its_label_and_actions_with_it() {
         20000 campaign finished
     "#]]);
 }
+
+#[test]
+fn a_campaign_conversation_awaits_the_disposition_which_ends_after_call_work() {
+    let mut h = Harness::new(DialMode::Progressive, &[7]);
+    h.contacts(&["+447700900001", "+447700900002"]);
+    h.campaign(CampaignInput::Resume(C));
+    h.leg(1, LegEventKind::Answered).leg(2, LegEventKind::Answered);
+    let call = h.center.campaign_call_of(AgentId(7)).expect("a call").call;
+    assert!(h.center.campaign_wrap_up_of(AgentId(7)).is_none(), "not while talking");
+    h.now = 30_000;
+    h.leg(1, LegEventKind::HungUp { by_remote: true });
+    let wrap = h.center.campaign_wrap_up_of(AgentId(7)).expect("awaiting the disposition");
+    assert_eq!((wrap.call, wrap.phase.as_str(), wrap.contact), (call, "wrap_up", ContactId(1)));
+    // Another agent's disposition, or one for another call, is refused.
+    let wrong = Input::Campaign(CampaignInput::WrapUpDone { agent: AgentId(8), call });
+    assert!(h.center.handle_input(h.time(), wrong).is_err());
+    h.log.clear();
+    // The disposition ends the queue's 5 s of after-call work at once: the next contact.
+    h.campaign(CampaignInput::WrapUpDone { agent: AgentId(7), call });
+    h.check(expect![[r#"
+        30000 dialed contact 2 ix101 attempt 1 agent Some(7)
+        30000 dial leg 3 -> +447700900002 ring 20000
+    "#]]);
+    assert!(h.center.campaign_wrap_up_of(AgentId(7)).is_none());
+    let again = Input::Campaign(CampaignInput::WrapUpDone { agent: AgentId(7), call });
+    assert!(h.center.handle_input(h.time(), again).is_err(), "once");
+}

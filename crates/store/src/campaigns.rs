@@ -80,6 +80,9 @@ pub struct CallRow {
     /// Robocall keys pressed, in order.
     pub key_presses: Option<String>,
     pub answer: Option<String>,
+    /// The agent's disposition and notes after the conversation.
+    pub disposition: Option<String>,
+    pub notes: Option<String>,
 }
 
 /// Raw call figures of a campaign since a time, from which the API derives its KPIs.
@@ -156,6 +159,8 @@ fn call(row: &AnyRow) -> Result<CallRow> {
         result: row.try_get("result")?,
         key_presses: row.try_get("key_presses")?,
         answer: row.try_get("answer")?,
+        disposition: row.try_get("disposition")?,
+        notes: row.try_get("notes")?,
     })
 }
 
@@ -327,7 +332,8 @@ impl Store {
     ) -> Result<Vec<CallRow>> {
         let rows = sqlx::query(
             "SELECT id, contact_id, attempt, agent_id, dialed_at, answered_at, machine_at, \
-             bridged_at, ended_at, result, key_presses, answer FROM campaign_calls \
+             bridged_at, ended_at, result, key_presses, answer, disposition, notes \
+             FROM campaign_calls \
              WHERE campaign_id = $1 AND ($2 = 0 OR contact_id = $2) AND id > $3 \
              ORDER BY id LIMIT $4",
         )
@@ -338,6 +344,43 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(call).collect()
+    }
+
+    /// The call's campaign, if the call ended after a conversation with `agent`.
+    pub async fn campaign_call_wrappable(&self, call: i64, agent: i64) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT campaign_id FROM campaign_calls WHERE id = $1 AND agent_id = $2 \
+             AND bridged_at IS NOT NULL AND ended_at IS NOT NULL",
+        )
+        .bind(call)
+        .bind(agent)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    /// Stores the agent's disposition of a campaign call (committed before the agent is told).
+    pub async fn save_campaign_wrap_up(
+        &self,
+        call: i64,
+        agent: i64,
+        disposition: &str,
+        notes: &str,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE campaign_calls SET disposition = $1, notes = $2 WHERE id = $3 \
+             AND agent_id = $4",
+        )
+        .bind(disposition)
+        .bind(notes)
+        .bind(call)
+        .bind(agent)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("campaign call"));
+        }
+        Ok(())
     }
 
     /// Contacts per status.

@@ -450,6 +450,17 @@ async fn campaigns_contacts_and_calls_project(kind: &str) {
     assert_eq!((f.answer_delay_ms_sum, f.talk_ms_sum, f.talks_ended), (1_000, 60_000, 1));
     assert_eq!(s.call_figures(id, 66_000).await.unwrap().dials, 1);
     assert_eq!(s.call_series(id, 0).await.unwrap()[1], (66_000, Some("abandoned".into())));
+    // The agent's disposition of the bridged call; not of the unbridged one, nor by another.
+    assert_eq!(s.campaign_call_wrappable(500, 3).await.unwrap(), Some(id));
+    assert_eq!(s.campaign_call_wrappable(500, 4).await.unwrap(), None);
+    assert_eq!(s.campaign_call_wrappable(501, 3).await.unwrap(), None);
+    s.save_campaign_wrap_up(500, 3, "interested", "call on Friday").await.unwrap();
+    assert!(matches!(s.save_campaign_wrap_up(500, 4, "x", "").await, Err(StoreError::NotFound(_))));
+    let calls = s.list_calls(id, None, 0, 10).await.unwrap();
+    assert_eq!(
+        (calls[0].disposition.as_deref(), calls[0].notes.as_deref()),
+        (Some("interested"), Some("call on Friday"))
+    );
     let open = s.open_contacts(id, 10).await.unwrap();
     assert_eq!(open.iter().map(|c| c.id).collect::<Vec<_>>(), vec![c2]);
     // Campaign calls share the interaction numbering.

@@ -420,3 +420,58 @@ async fn robocall_key_presses_and_machines_over_the_simulated_network() {
     assert_eq!((c["status"].as_str(), c["answer"].as_str()), (Some("survey_answered"), Some("4")));
     demo.server.stop().await.expect("stop");
 }
+
+#[tokio::test]
+async fn an_agent_sets_the_disposition_of_a_campaign_call_which_ends_after_call_work() {
+    // The queue keeps agents in after-call work for a minute unless the disposition comes in.
+    let demo =
+        switchboard::demo::start_demo(fast_config(), "127.0.0.1:0", json!({ "wrap_up_s": 60 }))
+            .await
+            .expect("demo starts");
+    let base = demo.server.base_url();
+    let sup = Session::login(&base, "sam").await;
+    let alice = Session::login(&base, "alice").await;
+    let bob = Session::login(&base, "bob").await;
+    let id = sup.json("/api/v1/campaigns").await[0]["id"].as_i64().expect("demo campaign");
+    alice.available().await;
+    sup.post(&format!("/api/v1/campaigns/{id}/start"), json!({})).await;
+    let card = bridged_card(&alice).await;
+    let call = card["call"].as_u64().expect("call");
+    // The console shows alice on a call: the state carries the campaign call's phase.
+    let state = alice.json("/api/v1/agent/state").await;
+    assert_eq!(state["campaign_phase"], "bridged", "{state:#}");
+    alice.post(&format!("/api/v1/agent/campaign-card/{call}/hangup"), json!({})).await;
+
+    let card = alice.json("/api/v1/agent/campaign-card").await;
+    assert_eq!((card["phase"].as_str(), card["call"].as_u64()), (Some("wrap_up"), Some(call)));
+    let dispositions: Vec<String> =
+        serde_json::from_value(card["dispositions"].clone()).expect("list");
+    assert!(!dispositions.is_empty(), "{card:#}");
+    let state = alice.wait_state("after-call work", |s| s["status"] == "wrap_up").await;
+    assert!(state["campaign_phase"].is_null(), "{state:#}");
+    let path = format!("/api/v1/agent/campaign-card/{call}/wrapup");
+    let r = alice.post(&path, json!({ "disposition": "no such thing" })).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.expect("json")["error"]["field"], "disposition");
+    let r = bob.post(&path, json!({ "disposition": dispositions[0] })).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "not bob's call");
+    let r = alice
+        .post(&path, json!({ "disposition": dispositions[0], "notes": "wants redelivery" }))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Stored with the call, and alice is back to work long before the queue's minute.
+    let calls = sup.json(&format!("/api/v1/campaigns/{id}/calls")).await;
+    let row = calls
+        .as_array()
+        .expect("calls")
+        .iter()
+        .find(|c| c["id"].as_u64() == Some(call))
+        .cloned()
+        .expect("the call");
+    assert_eq!(
+        (row["disposition"].as_str(), row["notes"].as_str()),
+        (Some(dispositions[0].as_str()), Some("wants redelivery"))
+    );
+    alice.wait_state("back from after-call work", |s| s["status"] != "wrap_up").await;
+    demo.server.stop().await.expect("stop");
+}

@@ -24,6 +24,7 @@ function agentState(kind: string): AgentState {
     wrap_up_until: null,
     offers: [],
     interactions: [],
+    campaign_phase: null,
   };
   if (kind === "offer") {
     base.offers = [

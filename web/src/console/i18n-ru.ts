@@ -305,4 +305,10 @@ export const RU: Record<string, string> = {
   "Token for": "Токен для",
   "(copy it now, it is not shown again):": "(скопируйте его сейчас, больше он показан не будет):",
   "Send it as": "Передавайте его в заголовке",
+  "Confirmed": "Подтверждено",
+  "Survey answered": "Ответ на опрос",
+  "Opted out": "Отказ от звонков",
+  "Wrong number": "Чужой номер",
+  "Message left on a machine": "Сообщение оставлено на автоответчике",
+  "No answer": "Нет ответа",
 };

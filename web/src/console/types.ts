@@ -48,6 +48,8 @@ export interface AgentState {
   wrap_up_until: string | null;
   offers: Offer[];
   interactions: Interaction[];
+  /** The phase of the agent's campaign call (preview, dialing, answered, bridged), if any. */
+  campaign_phase: string | null;
 }
 
 export interface HistoryItem {

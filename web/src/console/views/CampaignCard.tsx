@@ -19,6 +19,7 @@ interface CampaignCardData {
   fields: Record<string, string>;
   script: string | null;
   message: string | null;
+  dispositions: string[];
 }
 
 const POLL_MS = 2_000;
@@ -73,7 +74,7 @@ export function CampaignCard({ agent, onCard }: { agent: AgentState; onCard?: (s
             </button>
           </>
         )}
-        {card.phase !== "preview" && (
+        {card.phase !== "preview" && card.phase !== "wrap_up" && (
           <button class="btn btn-danger" disabled={busy} onClick={() => decide("hangup")} data-testid="campaign-hangup">
             {t("Hang up")}
           </button>
@@ -95,6 +96,13 @@ export function CampaignCard({ agent, onCard }: { agent: AgentState; onCard?: (s
             </>
           ))}
       </dl>
+      {card.phase === "wrap_up" && (
+        <CampaignDisposition
+          key={card.call}
+          card={card}
+          onSaved={async () => setCard(await get<CampaignCardData | null>("/api/v1/agent/campaign-card"))}
+        />
+      )}
       {card.script && (
         <div class="campaign-script" data-testid="campaign-script">
           <div class="muted">{t("Script")}</div>
@@ -102,5 +110,60 @@ export function CampaignCard({ agent, onCard }: { agent: AgentState; onCard?: (s
         </div>
       )}
     </section>
+  );
+}
+
+// After a campaign conversation: the disposition (the campaign queue's list) and notes, saved
+// before after-call work ends.
+function CampaignDisposition({ card, onSaved }: { card: CampaignCardData; onSaved: () => Promise<void> }) {
+  const [disposition, setDisposition] = useState("");
+  const [notes, setNotes] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [err, setErr] = useState<string | null>(null);
+  const submit = async (ev: Event) => {
+    ev.preventDefault();
+    if (!disposition) {
+      setErr(t("Choose a disposition"));
+      return;
+    }
+    setErr(null);
+    setBusy(true);
+    try {
+      await post(`/api/v1/agent/campaign-card/${card.call}/wrapup`, { disposition, notes });
+      toast(t("Wrap-up saved"), "info");
+      await onSaved();
+    } catch (e) {
+      setErr((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="disposition" onSubmit={submit} data-testid="campaign-disposition-form">
+      <h3>{t("Disposition")}</h3>
+      <label class="field">
+        <span>{t("Outcome")}</span>
+        <select
+          value={disposition}
+          onChange={(e) => setDisposition(e.currentTarget.value)}
+          data-testid="campaign-disposition-select"
+        >
+          <option value="">{t("Choose…")}</option>
+          {card.dispositions.map((d) => (
+            <option key={d} value={d}>
+              {d}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label class="field">
+        <span>{t("Notes")}</span>
+        <textarea value={notes} onInput={(e) => setNotes(e.currentTarget.value)} maxLength={4000} />
+      </label>
+      {err && <div class="field-error">{err}</div>}
+      <button class="btn btn-primary" type="submit" disabled={busy} data-testid="campaign-disposition-save">
+        {t("Save wrap-up")}
+      </button>
+    </form>
   );
 }

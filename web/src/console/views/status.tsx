@@ -6,6 +6,8 @@ export type ShownStatus = "offline" | "available" | "break" | "wrap_up" | "on_ca
 
 export function displayStatus(a: AgentState): ShownStatus {
   if (a.interactions.some((i) => i.state !== "ended")) return "on_call";
+  // A campaign call counts from its dial to its end (a preview card is not a call yet).
+  if (["dialing", "answered", "bridged"].includes(a.campaign_phase ?? "")) return "on_call";
   return a.status;
 }
 
