@@ -1,5 +1,11 @@
 //! Sweeps settings of our predictive policy on a scenario and prints one line per setting.
-//! `cargo run --release -p sim --example dialer_sweep -- bench/scenarios/a.toml 25 0.03 8`
+//! `cargo run --release -p sim --example dialer_sweep -- bench/scenarios/a.toml 25 0.03 8 < settings`
+//! Each line of standard input is one setting, `name=value` pairs separated by spaces, for the
+//! fields of `dialer::PredictiveConfig` (target_share, fallback_share, gain, theta_initial,
+//! learn_dials_min, learn_calls_min, fallback_live_min, fallback_excess). An empty line is the
+//! defaults; `static=R` runs the static-ratio baseline at ratio R.
+
+use std::io::BufRead;
 
 use sim::dialer_bench::{
     replication_seed, run_replications, Cell, PolicyKind, RepMetrics, Scenario,
@@ -9,8 +15,24 @@ fn summary(reps: &[RepMetrics], cap: f64) -> String {
     let n = reps.len() as f64;
     let talk = reps.iter().map(|m| m.talk_min_per_agent_hour).sum::<f64>() / n;
     let ab = reps.iter().map(|m| m.abandon_rate).sum::<f64>() / n;
+    let worst = reps.iter().map(|m| m.abandon_rate).fold(0.0, f64::max);
     let held = reps.iter().filter(|m| m.abandon_rate <= cap).count() as f64 / n;
-    format!("talk {talk:.2} abandon {:.3}% held {held:.2}", ab * 100.0)
+    format!("talk {talk:.3} abandon {:.3}% max {:.3}% held {held:.2}", ab * 100.0, worst * 100.0)
+}
+
+fn apply(c: &mut dialer::PredictiveConfig, key: &str, value: f64) -> bool {
+    match key {
+        "target_share" => c.target_share = value,
+        "fallback_share" => c.fallback_share = value,
+        "gain" => c.gain = value,
+        "theta_initial" => c.theta_initial = value,
+        "learn_dials_min" => c.learn_dials_min = value as u64,
+        "learn_calls_min" => c.learn_calls_min = value as u64,
+        "fallback_live_min" => c.fallback_live_min = value as u64,
+        "fallback_excess" => c.fallback_excess = value,
+        _ => return false,
+    }
+    true
 }
 
 fn main() {
@@ -24,26 +46,27 @@ fn main() {
     let seeds: Vec<u64> = (0..reps).map(|r| replication_seed(1, r)).collect();
     let cell = Cell { agents, cap };
     let timeout_ms = (s.no_answer_timeout_s * 1_000.0) as u64;
-    for ratio in [3.5, 4.0] {
-        let m = run_replications(&s, cell, PolicyKind::StaticRatio(ratio), &seeds);
-        println!("static {ratio}: {}", summary(&m, cap));
-    }
-    let defaults = dialer::PredictiveConfig::new(cap, timeout_ms);
-    let m = run_replications(&s, cell, PolicyKind::SwitchboardWith(defaults), &seeds);
-    println!("defaults: {}", summary(&m, cap));
-    for (target_share, gain, fallback_share, live_min, excess) in
-        [(0.95, 0.15, 0.98, 1_000, 0.0), (0.93, 0.3, 0.98, 1_000, 0.0), (0.93, 0.15, 1.0, 300, 2.0)]
-    {
+    for line in std::io::stdin().lock().lines() {
+        let line = line.expect("standard input readable");
         let mut c = dialer::PredictiveConfig::new(cap, timeout_ms);
-        c.target_share = target_share;
-        c.gain = gain;
-        c.fallback_share = fallback_share;
-        c.fallback_live_min = live_min;
-        c.fallback_excess = excess;
-        let m = run_replications(&s, cell, PolicyKind::SwitchboardWith(c), &seeds);
-        println!(
-            "share {target_share} gain {gain} fb {fallback_share}/{live_min}/{excess}: {}",
-            summary(&m, cap)
-        );
+        let mut policy = None;
+        for pair in line.split_whitespace() {
+            let Some((key, value)) = pair.split_once('=') else {
+                eprintln!("skipping {pair:?}: not name=value");
+                continue;
+            };
+            let Ok(value) = value.parse::<f64>() else {
+                eprintln!("skipping {pair:?}: not a number");
+                continue;
+            };
+            if key == "static" {
+                policy = Some(PolicyKind::StaticRatio(value));
+            } else if !apply(&mut c, key, value) {
+                eprintln!("skipping {pair:?}: unknown setting");
+            }
+        }
+        let policy = policy.unwrap_or(PolicyKind::SwitchboardWith(c));
+        let m = run_replications(&s, cell, policy, &seeds);
+        println!("[{line}] {}", summary(&m, cap));
     }
 }
