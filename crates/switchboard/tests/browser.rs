@@ -1,7 +1,10 @@
-//! The website callback in real browsers: headless Chromium (driven by playwright-core from
-//! `web/e2e/callback.e2e.mjs`) submits the widget on the demo shop page, an agent handles the
-//! call in the console, a supervisor reads the statistics. The demo server runs in-process; this
-//! test then checks from the server side what the browsers submitted.
+//! The console in real browsers: headless Chromium, driven by playwright-core scripts in
+//! `web/e2e/`, against a server running in-process; each test then checks from the server side
+//! what the browsers submitted.
+//! - `callback.e2e.mjs`: a visitor submits the widget on the demo shop page, an agent handles
+//!   the call in the console, a supervisor reads the statistics.
+//! - `campaign.e2e.mjs`: a supervisor creates a robocall campaign from a CSV, uploads its
+//!   recorded message, starts and pauses it.
 //!
 //! Needs node, Debian's chromium, `web/node_modules` and a built `web/dist`: `scripts/setup
 //! --test` installs them. Missing pieces fail the test; they never skip it.
@@ -18,7 +21,8 @@ use serde_json::{json, Value};
 
 /// Bound on the whole browser run (the script bounds itself at 60 s and then closes Chromium).
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(90);
-const SCRIPT: &str = "web/e2e/callback.e2e.mjs";
+const CALLBACK_SCRIPT: &str = "web/e2e/callback.e2e.mjs";
+const CAMPAIGN_SCRIPT: &str = "web/e2e/campaign.e2e.mjs";
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -30,7 +34,7 @@ fn chromium() -> PathBuf {
 }
 
 /// Fails with a message saying how to fix it when something the browser run needs is missing.
-fn preflight(root: &Path) {
+fn preflight(root: &Path, script: &str) {
     let setup = "run `scripts/setup --test` from the workspace root";
     let node = std::process::Command::new("node").arg("--version").output();
     assert!(
@@ -53,13 +57,13 @@ fn preflight(root: &Path) {
         "web/node_modules/playwright-core is missing: run `npm ci` in web/ ({setup} installs \
          node_modules only when the folder is absent)"
     );
-    assert!(root.join(SCRIPT).is_file(), "{SCRIPT} is missing");
+    assert!(root.join(script).is_file(), "{script} is missing");
 }
 
-/// Runs the browser script against the demo; returns its `E2E_RESULT` JSON.
-async fn run_script(root: &Path, base: &str, shop: &str) -> Value {
+/// Runs a browser script against the server; returns its `E2E_RESULT` JSON.
+async fn run_script(root: &Path, script: &str, base: &str, shop: &str) -> Value {
     let child = tokio::process::Command::new("node")
-        .arg(root.join(SCRIPT))
+        .arg(root.join(script))
         .current_dir(root.join("web"))
         .env("SB_BASE_URL", base)
         .env("SB_SHOP_URL", shop)
@@ -73,13 +77,13 @@ async fn run_script(root: &Path, base: &str, shop: &str) -> Value {
     let started = Instant::now();
     let out = tokio::time::timeout(SCRIPT_TIMEOUT, child.wait_with_output())
         .await
-        .unwrap_or_else(|_| panic!("{SCRIPT} did not finish within {SCRIPT_TIMEOUT:?} (killed)"))
+        .unwrap_or_else(|_| panic!("{script} did not finish within {SCRIPT_TIMEOUT:?} (killed)"))
         .expect("wait for the browser script");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("--- {SCRIPT} ({:.1?}) stdout ---\n{stdout}", started.elapsed());
+    println!("--- {script} ({:.1?}) stdout ---\n{stdout}", started.elapsed());
     if !stderr.trim().is_empty() {
-        println!("--- {SCRIPT} stderr ---\n{stderr}");
+        println!("--- {script} stderr ---\n{stderr}");
     }
     assert!(
         out.status.success(),
@@ -97,7 +101,7 @@ async fn run_script(root: &Path, base: &str, shop: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn widget_callback_screen_pop_wrap_up_and_stats_in_headless_chromium() {
     let root = workspace_root();
-    preflight(&root);
+    preflight(&root, CALLBACK_SCRIPT);
     let demo = demo().await;
     let base = demo.server.base_url();
 
@@ -114,7 +118,7 @@ async fn widget_callback_screen_pop_wrap_up_and_stats_in_headless_chromium() {
         r.status()
     );
 
-    let got = run_script(&root, &base, &demo.shop_url).await;
+    let got = run_script(&root, CALLBACK_SCRIPT, &base, &demo.shop_url).await;
 
     // What the browsers did is what the server stored.
     let store = &demo.server.state.store;
@@ -143,6 +147,48 @@ async fn widget_callback_screen_pop_wrap_up_and_stats_in_headless_chromium() {
     assert_eq!(cb.status, "done");
     assert_eq!(cb.attempts, 1);
     assert_eq!(store.interactions_of_callback(cb.id).await.expect("interactions").len(), 1);
+
+    demo.server.stop().await.expect("server stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaign_from_csv_with_a_recorded_message_started_and_paused_in_headless_chromium() {
+    let root = workspace_root();
+    preflight(&root, CAMPAIGN_SCRIPT);
+    // SIP on (recordings live in its prompts directory); the trunk points at a closed port, so
+    // the robocalls dialed between start and pause fail fast.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let prompts = dir.path().join("prompts");
+    let mut config = sip_config(dir.path(), 9, 34_000);
+    config.telephony.sip.prompts_dir = prompts.display().to_string();
+    let demo = demo_with(config).await;
+    let base = demo.server.base_url();
+
+    let got = run_script(&root, CAMPAIGN_SCRIPT, &base, &demo.shop_url).await;
+
+    let id = got["campaign_id"].as_i64().expect("campaign_id in E2E_RESULT");
+    let store = &demo.server.state.store;
+    let campaign = store.campaign(id).await.expect("read campaign").expect("campaign exists");
+    assert_eq!(campaign.name, "Parcels by robocall");
+    assert_eq!(campaign.status, "paused", "{campaign:?}");
+    assert_eq!(campaign.settings["mode"], "robocall", "{campaign:?}");
+    let contacts = store.list_contacts(id, 0, 10).await.expect("read contacts");
+    assert_eq!(contacts.len(), 1, "only the valid row is imported: {contacts:?}");
+    assert_eq!(contacts[0].phone, "+447911123301");
+    // The recording is stored under the campaign's name; the refused file did not replace it.
+    let stored: Vec<String> = std::fs::read_dir(&prompts)
+        .expect("prompts directory")
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert!(stored[0].starts_with(&format!("campaign-{id}-")), "{stored:?}");
+    let wav = std::fs::read(prompts.join(&stored[0])).expect("read the recording");
+    assert!(
+        wav.starts_with(b"RIFF") && wav.len() > 8_000,
+        "a second of audio: {} bytes",
+        wav.len()
+    );
 
     demo.server.stop().await.expect("server stops");
 }

@@ -79,4 +79,12 @@ export const RU_CAMPAIGNS: Record<string, string> = {
   Skip: "Пропустить",
   Phone: "Телефон",
   Script: "Сценарий",
+  // Recorded robocall message
+  "Recorded message": "Записанное сообщение",
+  "Robocalls play this recording.": "Автообзвон проигрывает эту запись.",
+  "No recording: robocalls speak the template by TTS.":
+    "Записи нет: автообзвон озвучивает шаблон синтезом речи.",
+  "Replace recording…": "Заменить запись…",
+  "Upload recording…": "Загрузить запись…",
+  "Remove recording": "Удалить запись",
 };

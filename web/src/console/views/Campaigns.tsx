@@ -2,7 +2,7 @@
 // report), start / pause / resume / stop, and watch progress, dial rate and the abandon rate
 // live (polled: campaign figures come from the store, not the WebSocket stream).
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, get, post } from "../api";
+import { api, ApiError, get, post } from "../api";
 import { getState } from "../store";
 import { t } from "../i18n";
 import { LineChart } from "./charts";
@@ -202,6 +202,7 @@ function CampaignLive({ id, onChange }: { id: number; onChange: () => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [cap, setCap] = useState(0.03);
+  const [mode, setMode] = useState<string | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -213,7 +214,10 @@ function CampaignLive({ id, onChange }: { id: number; onChange: () => void }) {
         if (live) setError((e as Error).message);
       }
     };
-    void get<Campaign>(`/api/v1/campaigns/${id}`).then((c) => setCap(c.settings.abandon_cap));
+    void get<Campaign>(`/api/v1/campaigns/${id}`).then((c) => {
+      setCap(c.settings.abandon_cap);
+      setMode(c.settings.mode);
+    });
     void tick();
     const timer = setInterval(tick, POLL_MS);
     return () => {
@@ -304,7 +308,110 @@ function CampaignLive({ id, onChange }: { id: number; onChange: () => void }) {
         />
         <AbandonChart rate={rate} cap={cap * 100} labels={minutes} />
       </div>
+      {mode === "robocall" && <RecordedMessage id={id} />}
     </section>
+  );
+}
+
+// A robocall campaign's message as an uploaded recording (any PCM WAV; the server checks it
+// and converts the rate) instead of the template spoken by TTS.
+function RecordedMessage({ id }: { id: number }) {
+  const url = `/api/v1/campaigns/${id}/recording`;
+  const [present, setPresent] = useState<boolean | null>(null);
+  // Bumped on every change so the player does not replay a cached older file.
+  const [version, setVersion] = useState(0);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    void fetch(url, { method: "HEAD", credentials: "same-origin" })
+      .then((r) => live && setPresent(r.ok))
+      .catch(() => live && setPresent(false));
+    return () => {
+      live = false;
+    };
+  }, [id, version]);
+
+  const upload = async (file: File | null) => {
+    if (!file) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await fetch(url, {
+        method: "PUT",
+        headers: {
+          "Content-Type": "application/octet-stream",
+          "X-CSRF-Token": getState().csrf,
+          Accept: "application/json",
+        },
+        credentials: "same-origin",
+        body: file,
+      });
+      if (!res.ok) {
+        const data = await res.json().catch(() => null);
+        throw new Error(data?.error?.message ?? `${res.status} ${res.statusText}`);
+      }
+      setVersion((v) => v + 1);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const remove = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api("DELETE", url);
+      setVersion((v) => v + 1);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div class="recording" data-testid="campaign-recording">
+      <h3>{t("Recorded message")}</h3>
+      <p class="muted" data-testid="recording-state">
+        {present === null
+          ? t("Loading…")
+          : present
+            ? t("Robocalls play this recording.")
+            : t("No recording: robocalls speak the template by TTS.")}
+      </p>
+      {present && <audio controls preload="none" src={`${url}?v=${version}`} data-testid="recording-player" />}
+      <div class="toolbar">
+        <label class="btn">
+          {present ? t("Replace recording…") : t("Upload recording…")}
+          <input
+            type="file"
+            accept="audio/wav,.wav"
+            hidden
+            disabled={busy}
+            data-testid="recording-file"
+            onChange={(e) => {
+              const input = e.target as HTMLInputElement;
+              void upload(input.files?.[0] ?? null);
+              input.value = "";
+            }}
+          />
+        </label>
+        {present && (
+          <button class="btn btn-danger" disabled={busy} onClick={remove} data-testid="recording-remove">
+            {t("Remove recording")}
+          </button>
+        )}
+      </div>
+      {error && (
+        <div class="error" data-testid="recording-error">
+          {error}
+        </div>
+      )}
+    </div>
   );
 }
 
@@ -451,7 +558,7 @@ function NewCampaign({ onCreated }: { onCreated: (id: number) => void }) {
         </label>
         <label class="field">
           <span>{t("Mode")}</span>
-          <select value={mode} onChange={(e) => setMode((e.target as HTMLSelectElement).value)}>
+          <select value={mode} onChange={(e) => setMode((e.target as HTMLSelectElement).value)} data-testid="campaign-mode">
             {MODES.map((m) => (
               <option key={m} value={m}>
                 {label(m)}
@@ -471,7 +578,7 @@ function NewCampaign({ onCreated }: { onCreated: (id: number) => void }) {
         </label>
         <label class="field">
           <span>{t("Template")}</span>
-          <select value={template} onChange={(e) => setTemplate((e.target as HTMLSelectElement).value)}>
+          <select value={template} onChange={(e) => setTemplate((e.target as HTMLSelectElement).value)} data-testid="campaign-template">
             {TEMPLATES.map((id) => (
               <option key={id} value={id}>
                 {id ? label(id) : t("(none)")}
