@@ -179,7 +179,11 @@ impl Harness {
                     format!("{} {text}", e.at.as_millis() - base)
                 }
                 Output::Telephony(TelCommand::Originate {
-                    leg, to, ring_ms_max, detect_machine, ..
+                    leg,
+                    to,
+                    ring_ms_max,
+                    detect_machine,
+                    ..
                 }) => {
                     let amd = match detect_machine {
                         MachineDetection::Off => "",

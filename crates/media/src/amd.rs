@@ -164,9 +164,13 @@ enum Phase {
     /// No word heard yet.
     Initial,
     /// Listening to the greeting; `start` is its first voiced sample.
-    Greeting { start: u64 },
+    Greeting {
+        start: u64,
+    },
     /// A machine: waiting for its greeting to end; `since` is the verdict.
-    MachineGreeting { since: u64 },
+    MachineGreeting {
+        since: u64,
+    },
     Done,
 }
 

@@ -285,8 +285,7 @@ mod tests {
 
     fn call(n: &mut SimNetwork, leg: u64, number: &str) {
         let to = Endpoint::Number(PhoneNumber::from_e164_trusted(number).expect("test number"));
-        let cmd =
-            TelCommand::Originate {
+        let cmd = TelCommand::Originate {
             leg: LegId(leg),
             to,
             caller_id: None,

@@ -31,9 +31,7 @@ mod trunk_register;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 
-use domain::telephony::{
-    Endpoint, LegEvent, LegEventKind, MachineDetection, NetEvent, TelCommand,
-};
+use domain::telephony::{Endpoint, LegEvent, LegEventKind, MachineDetection, NetEvent, TelCommand};
 use domain::{AgentId, LegId, Timestamp};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

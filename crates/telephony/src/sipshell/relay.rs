@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use domain::LegId;
-use media::dtmf::{DtmfReceiver, DtmfSender};
 use media::amd::{AmdConfig, AmdEvent, Detector};
+use media::dtmf::{DtmfReceiver, DtmfSender};
 use media::g711::Law;
 use media::prompt::{Player, PlayerConfig};
 use media::recorder::{Recorder, Side};
