@@ -352,7 +352,9 @@ async fn pump(
                 }
                 // Silence counts only once the far end is supposed to be sending.
                 let expecting = lock(&state).remote.is_some_and(|r| !r.on_hold);
-                if last_packet.elapsed() >= timeout && expecting && !reported_silence {
+                if !expecting {
+                    last_packet = tokio::time::Instant::now();
+                } else if last_packet.elapsed() >= timeout && !reported_silence {
                     reported_silence = true;
                     let _ = events.send(MediaEvent::Silent(leg)).await;
                 }
