@@ -57,9 +57,33 @@ struct LegMedia {
 struct MachineListener {
     detector: Detector,
     await_greeting_end: bool,
+    /// The first packet of the current stream: SSRC, RTP timestamp, arrival time.
+    anchor: Option<(u32, u32, domain::Timestamp)>,
 }
 
 impl MachineListener {
+    /// The time of a frame on the sender's clock (RTP timestamps at 8 kHz) from the first
+    /// packet's arrival, so packets that queued up while the relay was busy are not taken
+    /// for a pause in the callee's speech; a new stream starts a new anchor.
+    fn frame_time(&mut self, ssrc: u32, timestamp: u32) -> domain::Timestamp {
+        match self.anchor {
+            Some((anchor_ssrc, first, at)) if anchor_ssrc == ssrc => {
+                let offset = timestamp.wrapping_sub(first);
+                // Older than the anchor (reordered, or a wrapped counter): at the anchor.
+                if offset < 1 << 31 {
+                    at.plus_ms(u64::from(offset / 8))
+                } else {
+                    at
+                }
+            }
+            _ => {
+                let now = super::clock();
+                self.anchor = Some((ssrc, timestamp, now));
+                now
+            }
+        }
+    }
+
     /// The outcome (`true`: a machine) once known, from the detector's events.
     fn outcome(&mut self, leg: LegId) -> Option<bool> {
         while let Some(event) = self.detector.poll_event() {
@@ -213,7 +237,8 @@ impl Relay {
                 let Some(handle) = self.legs.get(&leg) else { return };
                 match Detector::new(self.amd, super::clock()) {
                     Ok(detector) => {
-                        let listener = MachineListener { detector, await_greeting_end };
+                        let listener =
+                            MachineListener { detector, await_greeting_end, anchor: None };
                         lock(&handle.state).amd = Some(listener);
                     }
                     Err(error) => {
@@ -417,7 +442,8 @@ fn detect_machine(
     let listener = own.amd.as_mut()?;
     let mut samples = Vec::with_capacity(parsed.payload.len());
     law.decode_into(parsed.payload, &mut samples);
-    if let Err(error) = listener.detector.handle_frame(super::clock(), &samples) {
+    let at = listener.frame_time(parsed.header.ssrc, parsed.header.timestamp);
+    if let Err(error) = listener.detector.handle_frame(at, &samples) {
         tracing::debug!(%leg, %error, "a frame machine detection cannot use");
     }
     let outcome = listener.outcome(leg);
@@ -685,6 +711,20 @@ mod tests {
         assert_eq!(p[12], Law::Pcma.silence(), "mu-law zero becomes A-law zero");
         let loud = Law::Pcma.decode(p[13]);
         assert!((loud - Law::Pcmu.decode(0x7F)).abs() < 64, "the level survives: {loud}");
+    }
+
+    #[test]
+    fn machine_detection_times_frames_by_their_rtp_timestamps() {
+        let detector = Detector::new(AmdConfig::default(), super::super::clock()).expect("valid");
+        let mut listener = MachineListener { detector, await_greeting_end: false, anchor: None };
+        let first = listener.frame_time(7, 1_000);
+        assert_eq!(listener.frame_time(7, 1_000 + 160 * 50), first.plus_ms(1_000));
+        assert_eq!(listener.frame_time(7, 999), first, "older than the anchor");
+        let wrapped = listener.frame_time(7, 1_000u32.wrapping_add(u32::MAX));
+        assert_eq!(wrapped, first);
+        let other = listener.frame_time(8, 0);
+        assert!(other >= first, "a new stream is anchored anew");
+        assert_eq!(listener.frame_time(8, 800), other.plus_ms(100));
     }
 
     #[test]
