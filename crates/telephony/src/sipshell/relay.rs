@@ -647,7 +647,12 @@ fn save(recording: Arc<Mutex<Recording>>) {
     }
     tokio::task::spawn_blocking(move || match taken.recorder.finish() {
         Ok(bytes) => {
-            if let Err(error) = std::fs::write(&taken.path, bytes) {
+            // Written aside and renamed into place, so a reader (a download, a test) never
+            // sees a half-written file.
+            let partial = taken.path.with_extension("partial");
+            let saved = std::fs::write(&partial, bytes)
+                .and_then(|()| std::fs::rename(&partial, &taken.path));
+            if let Err(error) = saved {
                 tracing::warn!(path = %taken.path.display(), %error, "cannot save a recording");
             }
         }
