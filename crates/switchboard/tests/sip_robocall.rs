@@ -134,6 +134,8 @@ async fn a_person_hears_the_message_and_confirms_with_a_key_press() {
     let call = only_call(&sup, id).await;
     assert_eq!((call["result"].as_str(), call["keys"].as_str()), (Some("delivered"), Some("1")));
     assert!(call["machine_at"].is_null(), "a person, not a machine: {call:#}");
+    let answered = call["answered_at"].as_i64().zip(call["dialed_at"].as_i64());
+    println!("person: answer reported {:?} ms after the dial", answered.map(|(a, d)| a - d));
     // We hung up with a BYE, which the carrier's scenario waits for.
     let (status, errors) = carrier.wait(30);
     assert!(status.success(), "the carrier's scenario failed: {errors}");
@@ -179,6 +181,7 @@ async fn a_voicemail_greeting_is_a_machine_that_gets_the_message_after_its_greet
     let (Some(dialed), Some(machine)) = (dialed, machine) else { panic!("times: {call:#}") };
     let greeting_ms = (audio.len() as i64 - 12_000 * 8) / 8;
     assert!(machine - dialed >= greeting_ms, "reported {} ms after the dial", machine - dialed);
+    println!("machine: reported {} ms after the dial; greeting {greeting_ms} ms", machine - dialed);
     assert!(stats.rtp_packets_played.load(Ordering::Relaxed) >= 100, "the message was played");
     let (status, errors) = carrier.wait(40);
     assert!(status.success(), "the carrier's scenario failed: {errors}");
@@ -202,6 +205,8 @@ async fn a_voicemail_greeting_is_a_machine_called_again_later_with_retry() {
     assert!(contact["next_at"].is_i64(), "a retry is scheduled: {contact:#}");
     let call = only_call(&sup, id).await;
     assert_eq!(call["result"], "machine", "{call:#}");
+    let at = call["machine_at"].as_i64().zip(call["dialed_at"].as_i64()).map(|(m, d)| m - d);
+    println!("machine (retry): reported {at:?} ms after the dial");
     // Hung up at the verdict (about 2 s into the greeting), without playing anything.
     let (status, errors) = carrier.wait(30);
     assert!(status.success(), "the carrier's scenario failed: {errors}");
