@@ -59,6 +59,8 @@ struct MachineListener {
     await_greeting_end: bool,
     /// The first packet of the current stream: SSRC, RTP timestamp, arrival time.
     anchor: Option<(u32, u32, domain::Timestamp)>,
+    /// The last frame's time on that clock, and when it arrived.
+    last: Option<(domain::Timestamp, domain::Timestamp)>,
 }
 
 impl MachineListener {
@@ -66,6 +68,18 @@ impl MachineListener {
     /// packet's arrival, so packets that queued up while the relay was busy are not taken
     /// for a pause in the callee's speech; a new stream starts a new anchor.
     fn frame_time(&mut self, ssrc: u32, timestamp: u32) -> domain::Timestamp {
+        let at = self.anchored_time(ssrc, timestamp);
+        self.last = Some((at, super::clock()));
+        at
+    }
+
+    /// The time now on the sender's clock: the last frame's, plus the time since it came.
+    fn now(&self) -> domain::Timestamp {
+        let now = super::clock();
+        self.last.map_or(now, |(at, arrived)| at.plus_ms(now.ms_since(arrived)))
+    }
+
+    fn anchored_time(&mut self, ssrc: u32, timestamp: u32) -> domain::Timestamp {
         match self.anchor {
             Some((anchor_ssrc, first, at)) if anchor_ssrc == ssrc => {
                 let offset = timestamp.wrapping_sub(first);
@@ -237,8 +251,12 @@ impl Relay {
                 let Some(handle) = self.legs.get(&leg) else { return };
                 match Detector::new(self.amd, super::clock()) {
                     Ok(detector) => {
-                        let listener =
-                            MachineListener { detector, await_greeting_end, anchor: None };
+                        let listener = MachineListener {
+                            detector,
+                            await_greeting_end,
+                            anchor: None,
+                            last: None,
+                        };
                         lock(&handle.state).amd = Some(listener);
                     }
                     Err(error) => {
@@ -457,7 +475,8 @@ fn detect_machine(
 fn machine_tick(leg: LegId, state: &Mutex<LegMedia>) -> Option<bool> {
     let mut own = lock(state);
     let listener = own.amd.as_mut()?;
-    listener.detector.handle_timeout(super::clock());
+    let now = listener.now();
+    listener.detector.handle_timeout(now);
     let outcome = listener.outcome(leg);
     if outcome.is_some() {
         own.amd = None;
@@ -721,7 +740,8 @@ mod tests {
     #[test]
     fn machine_detection_times_frames_by_their_rtp_timestamps() {
         let detector = Detector::new(AmdConfig::default(), super::super::clock()).expect("valid");
-        let mut listener = MachineListener { detector, await_greeting_end: false, anchor: None };
+        let mut listener =
+            MachineListener { detector, await_greeting_end: false, anchor: None, last: None };
         let first = listener.frame_time(7, 1_000);
         assert_eq!(listener.frame_time(7, 1_000 + 160 * 50), first.plus_ms(1_000));
         assert_eq!(listener.frame_time(7, 999), first, "older than the anchor");
@@ -730,6 +750,7 @@ mod tests {
         let other = listener.frame_time(8, 0);
         assert!(other >= first, "a new stream is anchored anew");
         assert_eq!(listener.frame_time(8, 800), other.plus_ms(100));
+        assert!(listener.now() >= other.plus_ms(100), "time goes on from the last frame");
     }
 
     #[test]
