@@ -160,6 +160,12 @@ pub struct CampaignSettings {
     /// (play the message, then the contact is final as message_left).
     #[serde(default = "d_on_machine")]
     pub on_machine: String,
+    /// Tell answering machines from people on SIP calls by listening to the first words after
+    /// the answer (a machine's greeting is long, a person's "Hello?" short), so `on_machine`
+    /// applies. Absent: on for robocalls, off for campaigns with agents (detection delays
+    /// the answer by up to about 2.5 s, too long for a person waiting for an agent).
+    #[serde(default)]
+    pub detect_machine: Option<bool>,
     /// Actions per final status (reached, delivered, confirmed, survey_answered, opted_out,
     /// wrong_number, message_left, no_answer, failed, dnc, skipped, no_window).
     #[serde(default)]
@@ -304,6 +310,7 @@ impl CampaignSettings {
             message_ms: self.message_s * 1_000,
             menu: menu.to_vec(),
             on_machine,
+            detect_machine: self.detect_machine.unwrap_or(mode == DialMode::Robocall),
             actions,
         })
     }

@@ -21,6 +21,8 @@ pub enum TelCommand {
         caller_id: Option<PhoneNumber>,
         /// Give up with `NoAnswer` after ringing this long.
         ring_ms_max: u64,
+        /// Whether to tell a person from an answering machine before reporting the answer.
+        detect_machine: MachineDetection,
     },
     /// End a leg in any state. The network confirms with `HungUp { by_remote: false }` unless
     /// the leg had already ended.
@@ -37,6 +39,21 @@ pub enum TelCommand {
     StopPlay { leg: LegId },
     /// Send key presses to a leg (RFC 4733), 100 ms each with 100 ms between.
     SendDtmf { leg: LegId, digits: String },
+}
+
+/// Answering-machine detection on an outbound leg. A network that can listen to the callee
+/// (SIP) delays the answer until it has decided and reports `Answered` or `MachineAnswered`;
+/// one that knows by other means (the simulated network) ignores it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MachineDetection {
+    /// Report `Answered` as soon as the callee answers.
+    #[default]
+    Off,
+    /// Listen first; report `Answered` or `MachineAnswered` as soon as it is clear.
+    Detect,
+    /// As `Detect`, but report `MachineAnswered` only once the machine's greeting ended (the
+    /// silence after it), so a message played then is recorded whole.
+    DetectAwaitGreetingEnd,
 }
 
 /// Key presses sent in one command at most.

@@ -111,6 +111,10 @@ pub struct CampaignSetup {
     /// [`MENU_KEYS_MAX`] keys; the first entry of a key counts).
     pub menu: Vec<(char, KeyAction)>,
     pub on_machine: MachinePolicy,
+    /// Ask the network to tell people from answering machines (SIP: by listening to the
+    /// callee's first words; the simulated network knows by the number). Without it every
+    /// answer counts as a person and `on_machine` applies only to networks that know.
+    pub detect_machine: bool,
     /// Actions per final status; statuses not listed run none.
     pub actions: Vec<(ContactStatus, FinalActions)>,
 }

@@ -11,7 +11,7 @@ use domain::campaign::{
     KeyAnswer,
 };
 use domain::event::{AgentState, EventKind};
-use domain::telephony::{Endpoint, LegEvent, LegEventKind, TelCommand};
+use domain::telephony::{Endpoint, LegEvent, LegEventKind, MachineDetection, TelCommand};
 use domain::{AgentId, InteractionId, LegId, OfferId, Timestamp};
 use routing::{RoutingEvent, TaskSpec, TaskState};
 
@@ -263,6 +263,7 @@ impl Center {
         let (attempt, phone) = (contact.attempts, contact.phone.clone());
         let ring_ms_max = c.setup.limits.no_answer_timeout_ms();
         let caller_id = c.setup.caller_id.clone();
+        let detect_machine = machine_detection(&c.setup);
         c.outstanding.insert(ix, now);
         let leg = self.new_campaign_leg(ix, LegSide::Customer);
         if let Some(call) = self.campaigns.calls.get_mut(&ix) {
@@ -285,6 +286,7 @@ impl Center {
             to: Endpoint::Number(phone),
             caller_id,
             ring_ms_max,
+            detect_machine,
         }));
         if let Some(agent) = agent {
             self.notify(Notice::Agent(agent));
@@ -302,6 +304,7 @@ impl Center {
             to: Endpoint::Agent(agent),
             caller_id: None,
             ring_ms_max: self.config.agent_ring_ms,
+            detect_machine: MachineDetection::Off,
         }));
     }
 
@@ -1112,5 +1115,16 @@ pub fn dnc_list(campaign: Option<CampaignId>) -> DncList {
     match campaign {
         Some(c) => DncList::Campaign(dialer::CampaignId(c.0)),
         None => DncList::Global,
+    }
+}
+
+/// What the network is asked to listen for when a campaign's customer answers: nothing
+/// unless the campaign detects machines; a message for a machine waits for its greeting to
+/// end, so the recording holds all of it.
+fn machine_detection(setup: &crate::campaign::CampaignSetup) -> MachineDetection {
+    match (setup.detect_machine, setup.on_machine) {
+        (false, _) => MachineDetection::Off,
+        (true, MachinePolicy::Retry) => MachineDetection::Detect,
+        (true, MachinePolicy::LeaveMessage) => MachineDetection::DetectAwaitGreetingEnd,
     }
 }

@@ -182,6 +182,7 @@ impl Center {
             to: Endpoint::Agent(agent),
             caller_id: None,
             ring_ms_max,
+            detect_machine: domain::telephony::MachineDetection::Off,
         }));
         self.notify(Notice::Agent(agent));
     }
@@ -216,6 +217,7 @@ impl Center {
             to: Endpoint::Number(phone),
             caller_id,
             ring_ms_max,
+            detect_machine: domain::telephony::MachineDetection::Off,
         }));
         if let Some(agent) = agent {
             self.notify(Notice::Agent(agent));

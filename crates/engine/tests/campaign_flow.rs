@@ -9,7 +9,7 @@ use dialer::{
 };
 use domain::campaign::{CampaignEvent, CampaignId, CampaignState, ContactId, ContactStatus};
 use domain::event::{AgentState, EventKind};
-use domain::telephony::{Endpoint, LegEvent, LegEventKind, TelCommand};
+use domain::telephony::{Endpoint, LegEvent, LegEventKind, MachineDetection, TelCommand};
 use domain::{AgentId, CallbackId, Channel, LegId, PhoneNumber, QueueId, Timestamp};
 use engine::{
     AcceptMode, CallOrder, CallbackPolicy, CallbackSpec, CampaignContact, CampaignInput,
@@ -54,6 +54,7 @@ fn setup(mode: DialMode) -> CampaignSetup {
         message_ms: 10_000,
         menu: dialer::ready_template("parcel_waiting").expect("ready template").menu.to_vec(),
         on_machine: MachinePolicy::Retry,
+        detect_machine: mode == DialMode::Robocall,
         actions: Vec::new(),
     }
 }
@@ -177,10 +178,21 @@ impl Harness {
                     let Some(text) = describe(&e.kind, base) else { continue };
                     format!("{} {text}", e.at.as_millis() - base)
                 }
-                Output::Telephony(TelCommand::Originate { leg, to, ring_ms_max, .. }) => {
+                Output::Telephony(TelCommand::Originate {
+                    leg,
+                    to,
+                    ring_ms_max,
+                    detect_machine,
+                    ..
+                }) => {
+                    let amd = match detect_machine {
+                        MachineDetection::Off => "",
+                        MachineDetection::Detect => " amd",
+                        MachineDetection::DetectAwaitGreetingEnd => " amd-await-greeting-end",
+                    };
                     let to = match to {
                         Endpoint::Agent(a) => format!("agent {}", a.0),
-                        Endpoint::Number(n) => format!("{} ring {ring_ms_max}", n.as_str()),
+                        Endpoint::Number(n) => format!("{} ring {ring_ms_max}{amd}", n.as_str()),
                     };
                     format!("{} dial leg {} -> {to}", self.now, leg.0)
                 }
@@ -423,7 +435,7 @@ fn dnc_and_the_calling_window_block_dials() {
     h.at(23 * 3_600_000);
     h.check(expect![[r#"
         82800000 dialed contact 2 ix100 attempt 1 agent None
-        82800000 dial leg 1 -> +447700900002 ring 20000
+        82800000 dial leg 1 -> +447700900002 ring 20000 amd
     "#]]);
 }
 
@@ -437,7 +449,7 @@ fn no_answer_retries_after_the_delay_then_fails_at_the_attempt_limit() {
     h.check(expect![[r#"
         0 campaign running
         0 dialed contact 1 ix100 attempt 1 agent None
-        0 dial leg 1 -> +447700900009 ring 20000
+        0 dial leg 1 -> +447700900009 ring 20000 amd
         20000 ended ix100 no_answer
         20000 contact 1 due 620000 attempts 1
     "#]]);
@@ -446,7 +458,7 @@ fn no_answer_retries_after_the_delay_then_fails_at_the_attempt_limit() {
     h.leg(2, LegEventKind::Busy);
     h.check(expect![[r#"
         620000 dialed contact 1 ix101 attempt 2 agent None
-        620000 dial leg 2 -> +447700900009 ring 20000
+        620000 dial leg 2 -> +447700900009 ring 20000 amd
         622000 ended ix101 busy
         622000 contact 1 failed
         622000 campaign finished
@@ -457,7 +469,7 @@ fn no_answer_retries_after_the_delay_then_fails_at_the_attempt_limit() {
     h.check(expect![[r#"
         622000 campaign running
         622000 dialed contact 1 ix102 attempt 1 agent None
-        622000 dial leg 3 -> +447700900005 ring 20000
+        622000 dial leg 3 -> +447700900005 ring 20000 amd
     "#]]);
 }
 
@@ -472,16 +484,16 @@ fn robocall_delivers_on_answer_and_hands_the_message_to_the_shell() {
     h.check(expect![[r#"
         0 campaign running
         0 dialed contact 1 ix100 attempt 1 agent None
-        0 dial leg 1 -> +447700900001 ring 20000
+        0 dial leg 1 -> +447700900001 ring 20000 amd
         0 dialed contact 2 ix101 attempt 1 agent None
-        0 dial leg 2 -> +447700900002 ring 20000
+        0 dial leg 2 -> +447700900002 ring 20000 amd
         5000 answered ix100
         5000 message for contact 1 on leg 1
         15000 hangup leg 1
         15000 ended ix100 delivered
         15000 contact 1 delivered
         15000 dialed contact 3 ix102 attempt 1 agent None
-        15000 dial leg 3 -> +447700900003 ring 20000
+        15000 dial leg 3 -> +447700900003 ring 20000 amd
     "#]]);
 }
 
@@ -519,9 +531,9 @@ fn pause_holds_new_dials_and_stop_is_final() {
     h.check(expect![[r#"
         0 campaign running
         0 dialed contact 1 ix100 attempt 1 agent None
-        0 dial leg 1 -> +447700900001 ring 20000
+        0 dial leg 1 -> +447700900001 ring 20000 amd
         0 dialed contact 2 ix101 attempt 1 agent None
-        0 dial leg 2 -> +447700900002 ring 20000
+        0 dial leg 2 -> +447700900002 ring 20000 amd
         0 campaign paused
         0 ended ix100 busy
         0 contact 1 due 300000 attempts 1
@@ -531,7 +543,7 @@ fn pause_holds_new_dials_and_stop_is_final() {
     h.check(expect![[r#"
         0 campaign running
         0 dialed contact 3 ix102 attempt 1 agent None
-        0 dial leg 3 -> +447700900003 ring 20000
+        0 dial leg 3 -> +447700900003 ring 20000 amd
         0 campaign stopped
     "#]]);
     let again = Input::Campaign(CampaignInput::Resume(C));
@@ -908,6 +920,9 @@ fn machines_are_retried_or_get_the_message_as_the_campaign_says() {
     h.campaign(CampaignInput::Upsert { setup: Box::new(s), state: CampaignState::Paused });
     h.contacts(&["+447700900001"]);
     h.campaign(CampaignInput::Resume(C));
+    // The network is asked to report a machine only once its greeting is over.
+    let dial = h.log.iter().find(|l| l.contains("dial leg 1")).cloned().unwrap_or_default();
+    assert!(dial.ends_with("amd-await-greeting-end"), "{:?}", h.log);
     h.log.clear();
     h.now = 4_000;
     h.leg(1, LegEventKind::MachineAnswered);
@@ -981,7 +996,7 @@ fn a_final_status_queues_its_label_and_actions_with_it() {
         20000 contact 1 sms for no_answer
         20000 contact 1 webhook for no_answer
         20000 dialed contact 3 ix102 attempt 1 agent None
-        20000 dial leg 3 -> +447700900000 ring 20000
+        20000 dial leg 3 -> +447700900000 ring 20000 amd
         20000 answered ix101
         20000 message for contact 2 on leg 2
         20000 key 1 ix101 answer confirm

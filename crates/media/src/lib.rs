@@ -12,6 +12,7 @@
 //! panic. Every buffer has a bound in [`limits`].
 //!
 //! Code map:
+//! - [`amd`]: answering-machine `Detector` over 8 kHz frames (`AmdConfig` thresholds).
 //! - [`rtp`]: RTP packets (RFC 3550), `SequenceTracker` (extended sequence numbers, loss),
 //!   `JitterEstimator`.
 //! - [`g711`]: `Law` (PCMU/PCMA) encode, decode and transcode with `const` tables.
@@ -28,6 +29,7 @@
 //! - [`pcap`]: RTP packets as a pcap file, for scripting a caller with sipp.
 //! - [`limits`]: every bound of the crate, unit last.
 
+pub mod amd;
 pub mod dtmf;
 pub mod energy;
 pub mod g711;
@@ -42,6 +44,7 @@ pub mod rtp;
 pub mod session;
 pub mod wav;
 
+pub use amd::{AmdConfig, AmdError, AmdEvent, Detector, Verdict};
 pub use dtmf::{DtmfDigit, DtmfError, DtmfReceiver, DtmfSender, TelephoneEvent};
 pub use g711::Law;
 pub use inactivity::InactivityTimer;

@@ -149,6 +149,71 @@ pub struct SipSection {
     pub tts_cache_dir: String,
     /// Routes for calls arriving from the trunk.
     pub inbound: Vec<InboundSection>,
+    /// Answering-machine detection thresholds (campaigns with `detect_machine`).
+    pub amd: AmdSection,
+}
+
+/// `[telephony.sip.amd]`: answering-machine detection (see `media::amd`); the defaults are
+/// `media::amd::AmdConfig::default()`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AmdSection {
+    /// RMS (16-bit units) from which a 20 ms frame is voice.
+    pub voice_rms_min: f64,
+    pub word_ms_min: u64,
+    pub between_words_silence_ms: u64,
+    /// No word for this long after the answer: a machine.
+    pub initial_silence_ms_max: u64,
+    /// A greeting longer than this: a machine.
+    pub greeting_ms_max: u64,
+    /// More words than this: a machine.
+    pub words_max: u32,
+    /// Silence this long after a short greeting: a person.
+    pub after_greeting_silence_ms: u64,
+    /// No decision after this much audio: a person.
+    pub total_ms_max: u64,
+    /// A machine's greeting is over after this much silence...
+    pub greeting_end_silence_ms: u64,
+    /// ...or this long after the verdict.
+    pub greeting_end_ms_max: u64,
+}
+
+impl Default for AmdSection {
+    fn default() -> Self {
+        let d = media::amd::AmdConfig::default();
+        AmdSection {
+            voice_rms_min: d.voice_rms_min,
+            word_ms_min: d.word_ms_min,
+            between_words_silence_ms: d.between_words_silence_ms,
+            initial_silence_ms_max: d.initial_silence_ms_max,
+            greeting_ms_max: d.greeting_ms_max,
+            words_max: d.words_max,
+            after_greeting_silence_ms: d.after_greeting_silence_ms,
+            total_ms_max: d.total_ms_max,
+            greeting_end_silence_ms: d.greeting_end_silence_ms,
+            greeting_end_ms_max: d.greeting_end_ms_max,
+        }
+    }
+}
+
+impl AmdSection {
+    /// The detector's config, validated.
+    pub fn to_config(&self) -> anyhow::Result<media::amd::AmdConfig> {
+        let config = media::amd::AmdConfig {
+            voice_rms_min: self.voice_rms_min,
+            word_ms_min: self.word_ms_min,
+            between_words_silence_ms: self.between_words_silence_ms,
+            initial_silence_ms_max: self.initial_silence_ms_max,
+            greeting_ms_max: self.greeting_ms_max,
+            words_max: self.words_max,
+            after_greeting_silence_ms: self.after_greeting_silence_ms,
+            total_ms_max: self.total_ms_max,
+            greeting_end_silence_ms: self.greeting_end_silence_ms,
+            greeting_end_ms_max: self.greeting_end_ms_max,
+        };
+        config.validate().context("telephony.sip.amd")?;
+        Ok(config)
+    }
 }
 
 /// `[[telephony.sip.inbound]]`: where calls to one dialed number go.
@@ -244,6 +309,7 @@ impl Default for SipSection {
             prompts_dir: String::new(),
             tts_cache_dir: String::new(),
             inbound: Vec::new(),
+            amd: AmdSection::default(),
         }
     }
 }
@@ -412,6 +478,7 @@ impl Config {
         config.rtp_timeout_ms = s.rtp_timeout_ms.max(5_000);
         config.invites_per_second_max = s.invites_per_second_max.max(1);
         config.legs_max = s.legs_max.clamp(2, 100_000);
+        config.amd = s.amd.to_config()?;
         config.nonce_secret = format!("{:x}{:x}", random_u64(), random_u64());
         config.recordings_dir =
             (!s.recordings_dir.is_empty()).then(|| std::path::PathBuf::from(&s.recordings_dir));
@@ -507,6 +574,8 @@ mod tests {
                 password = "secret"
                 transport = "tcp"
                 register_expires_s = 600
+                [telephony.sip.amd]
+                greeting_ms_max = 2000
                 [[telephony.sip.inbound]]
                 greeting = "tts:en:Press 1 for orders."
                 menu = { "1" = "Orders" }
@@ -519,6 +588,11 @@ mod tests {
             assert_eq!(trunk.transport, telephony::sipnet::Transport::Tcp);
             assert_eq!((trunk.domain.as_str(), trunk.register_expires_s), ("127.0.0.1", Some(600)));
             assert_eq!(c.telephony.sip.inbound[0].menu_timeout_ms, 8_000);
+            let amd = media::amd::AmdConfig { greeting_ms_max: 2_000, ..Default::default() };
+            assert_eq!(sip.amd, amd, "set keys override, the rest keep their defaults");
+            jail.create_file("amd.toml", &text.replace("greeting_ms_max = 2000", "words_max = 0"))?;
+            let err = Config::load(Some(Path::new("amd.toml"))).expect_err("no words allowed");
+            assert!(format!("{err:#}").contains("telephony.sip.amd"), "{err:#}");
             jail.create_file("bad.toml", &text.replace("\"1\" = ", "\"x\" = "))?;
             let err = Config::load(Some(Path::new("bad.toml"))).expect_err("bad menu key");
             assert!(format!("{err:#}").contains("inbound[0].menu"), "{err:#}");

@@ -26,6 +26,8 @@ pub struct Running {
     pub state: AppState,
     /// The SIP address, when the network is SIP.
     pub sip_addr: Option<SocketAddr>,
+    /// The SIP shell's counters (legs, RTP played and relayed), when the network is SIP.
+    pub sip_stats: Option<std::sync::Arc<telephony::sipshell::ShellStats>>,
     sip_accounts:
         Option<(telephony::sipshell::AccountsHandle, Vec<AccountSection>, Vec<InboundSection>)>,
     shutdown: watch::Sender<bool>,
@@ -267,6 +269,10 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let routes = resolve_routes(&store, &config.telephony.sip.inbound).await?;
     center.handle_input(now, Input::SetInboundRoutes(routes))?;
     let net = network(config, &store, &mut state).await?;
+    let sip_stats = match &net {
+        Network::Sip(shell) => Some(shell.stats()),
+        Network::Sim(_) => None,
+    };
     let (sip_addr, sip_accounts) = match &net {
         Network::Sip(shell) => (
             Some(shell.local_addr()),
@@ -331,5 +337,15 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         }));
     }
     tracing::info!(%addr, "listening");
-    Ok(Running { addr, metrics_addr, state, sip_addr, sip_accounts, shutdown, tasks, sms_log })
+    Ok(Running {
+        addr,
+        metrics_addr,
+        state,
+        sip_addr,
+        sip_stats,
+        sip_accounts,
+        shutdown,
+        tasks,
+        sms_log,
+    })
 }

@@ -285,8 +285,13 @@ mod tests {
 
     fn call(n: &mut SimNetwork, leg: u64, number: &str) {
         let to = Endpoint::Number(PhoneNumber::from_e164_trusted(number).expect("test number"));
-        let cmd =
-            TelCommand::Originate { leg: LegId(leg), to, caller_id: None, ring_ms_max: 20_000 };
+        let cmd = TelCommand::Originate {
+            leg: LegId(leg),
+            to,
+            caller_id: None,
+            ring_ms_max: 20_000,
+            detect_machine: domain::telephony::MachineDetection::Off,
+        };
         n.handle_command(Timestamp::ZERO, cmd);
     }
 
@@ -330,6 +335,7 @@ mod tests {
             to: Endpoint::Agent(AgentId(3)),
             caller_id: None,
             ring_ms_max: 10_000,
+            detect_machine: domain::telephony::MachineDetection::Off,
         };
         n.handle_command(Timestamp::ZERO, cmd);
         call(&mut n, 2, "+12025550147");

@@ -54,6 +54,7 @@ async fn agent_phone_registers_answers_and_talks_to_the_customer() {
         to: Endpoint::Agent(AgentId(7)),
         caller_id: None,
         ring_ms_max: 20_000,
+        detect_machine: domain::telephony::MachineDetection::Off,
     };
     assert!(shell.send(agent).await);
     until_answered(&mut shell, LegId(1)).await;
@@ -63,6 +64,7 @@ async fn agent_phone_registers_answers_and_talks_to_the_customer() {
         to: Endpoint::Number(number),
         caller_id: None,
         ring_ms_max: 20_000,
+        detect_machine: domain::telephony::MachineDetection::Off,
     };
     assert!(shell.send(customer).await);
     until_answered(&mut shell, LegId(2)).await;

@@ -295,6 +295,7 @@ async fn carrier_that_vanishes_is_hung_up_by_timers_without_leaks() {
         to: Endpoint::Number(customer),
         caller_id: None,
         ring_ms_max: 20_000,
+        detect_machine: domain::telephony::MachineDetection::Off,
     };
     assert!(shell.send(dial).await);
     expect_events(&mut shell, &[LegEventKind::Ringing, LegEventKind::Answered]).await;

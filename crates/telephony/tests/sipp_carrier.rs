@@ -16,7 +16,13 @@ fn customer() -> Endpoint {
 }
 
 fn dial(leg: u64, ring_ms_max: u64) -> TelCommand {
-    TelCommand::Originate { leg: LegId(leg), to: customer(), caller_id: None, ring_ms_max }
+    TelCommand::Originate {
+        leg: LegId(leg),
+        to: customer(),
+        caller_id: None,
+        ring_ms_max,
+        detect_machine: domain::telephony::MachineDetection::Off,
+    }
 }
 
 async fn assert_clean(shell: &SipShell) {

@@ -183,6 +183,7 @@ pub async fn sip_cps(
                         to,
                         caller_id: None,
                         ring_ms_max: 20_000,
+                        detect_machine: domain::telephony::MachineDetection::Off,
                     };
                     shell.send(dial).await;
                 }

@@ -39,6 +39,8 @@ pub struct SipConfig {
     pub seed: u64,
     /// Keys registrar nonces; random at start.
     pub nonce_secret: String,
+    /// Answering-machine detection thresholds, for calls whose originate asks for it.
+    pub amd: media::amd::AmdConfig,
 }
 
 impl SipConfig {
@@ -62,6 +64,7 @@ impl SipConfig {
             tts_cache_dir: std::env::temp_dir().join("switchboard-tts"),
             seed,
             nonce_secret: format!("{seed:x}"),
+            amd: media::amd::AmdConfig::default(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Requests from the far end: REGISTER from agent phones, BYE and re-INVITE within our legs'
 //! dialogs, OPTIONS pings, and refusals for what we do not serve.
 
-use domain::telephony::{LegEventKind, NetEvent};
+use domain::telephony::{LegEventKind, MachineDetection, NetEvent};
 use domain::{LegId, Timestamp};
 use sip::registrar::Outcome;
 use sip::{HeaderAccess, HeaderName, Method, Peer, Request, Response, TransactionId};
@@ -197,6 +197,8 @@ impl SipNetwork {
                 cancel_pending: false,
                 auth_attempted: false,
                 to_trunk: true,
+                detect_machine: MachineDetection::Off,
+                detecting: false,
                 answer: Some((id, ok.clone(), t1)),
                 timers: Default::default(),
             },

@@ -31,7 +31,7 @@ mod trunk_register;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 
-use domain::telephony::{Endpoint, LegEvent, LegEventKind, NetEvent, TelCommand};
+use domain::telephony::{Endpoint, LegEvent, LegEventKind, MachineDetection, NetEvent, TelCommand};
 use domain::{AgentId, LegId, Timestamp};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -72,6 +72,10 @@ pub enum MediaCommand {
     StopPlay { leg: LegId },
     /// Send key presses to `leg` as RFC 4733 events.
     SendDtmf { leg: LegId, digits: String },
+    /// Run answering-machine detection on what `leg` receives and report the outcome with
+    /// [`SipNetwork::handle_machine_detection`]: at the verdict, or for a machine with
+    /// `await_greeting_end` once its greeting is over.
+    DetectMachine { leg: LegId, await_greeting_end: bool },
     /// Close `leg`'s socket; the port returns to the pool.
     Close { leg: LegId },
 }
@@ -109,6 +113,8 @@ enum LegTimer {
     Resend2xx,
     /// A leg stuck in Ending (far end gone) is dropped after this.
     Reap,
+    /// Machine detection said nothing in time: the answer is reported as a person's.
+    MachineDetection,
 }
 
 struct Leg {
@@ -126,6 +132,10 @@ struct Leg {
     cancel_pending: bool,
     auth_attempted: bool,
     to_trunk: bool,
+    /// Whether to listen for an answering machine before reporting the answer.
+    detect_machine: MachineDetection,
+    /// Answered, and the answer not reported yet: machine detection is listening.
+    detecting: bool,
     /// An inbound call's INVITE transaction, 2xx and resend interval, until the ACK arrives.
     answer: Option<(TransactionId, sip::Response, u64)>,
     timers: BTreeSet<(Timestamp, LegTimer)>,
@@ -250,8 +260,9 @@ impl SipNetwork {
     /// An engine command.
     pub fn handle_command(&mut self, now: Timestamp, command: TelCommand) {
         match command {
-            TelCommand::Originate { leg, to, caller_id, ring_ms_max } => {
-                self.originate(now, leg, &to, caller_id.as_ref().map(|c| c.as_str()), ring_ms_max)
+            TelCommand::Originate { leg, to, caller_id, ring_ms_max, detect_machine } => {
+                let caller_id = caller_id.as_ref().map(|c| c.as_str());
+                self.originate(now, leg, &to, caller_id, ring_ms_max, detect_machine)
             }
             TelCommand::Hangup { leg } => self.hangup(now, leg),
             TelCommand::Bridge { a, b } => {
@@ -327,11 +338,36 @@ impl SipNetwork {
         self.drain_layer(now);
     }
 
-    /// A key press the shell decoded from a leg's RTP.
+    /// A key press the shell decoded from a leg's RTP. While machine detection listens, a
+    /// key press settles it: machines do not press keys. The key itself came before anyone
+    /// was told the call was answered, so it is not passed on.
     pub fn handle_dtmf(&mut self, leg: LegId, digit: char) {
-        if self.legs.get(&leg).is_some_and(|l| l.state == LegState::Answered) {
-            self.events.push_back(NetEvent::Dtmf { leg, digit });
+        let Some(l) = self.legs.get(&leg) else { return };
+        if l.state != LegState::Answered {
+            return;
         }
+        if l.detecting {
+            self.report_answer(leg, false);
+            return;
+        }
+        self.events.push_back(NetEvent::Dtmf { leg, digit });
+    }
+
+    /// The outcome of machine detection on `leg` (see [`MediaCommand::DetectMachine`]).
+    pub fn handle_machine_detection(&mut self, leg: LegId, machine: bool) {
+        self.report_answer(leg, machine);
+    }
+
+    /// Reports a detecting leg's answer, once.
+    fn report_answer(&mut self, leg: LegId, machine: bool) {
+        let Some(l) = self.legs.get_mut(&leg) else { return };
+        if !l.detecting || l.state != LegState::Answered {
+            return;
+        }
+        l.detecting = false;
+        self.clear_timer(leg, LegTimer::MachineDetection);
+        let kind = if machine { LegEventKind::MachineAnswered } else { LegEventKind::Answered };
+        self.leg_event(leg, kind);
     }
 
     /// The shell could not bind a leg's port.
@@ -362,6 +398,10 @@ impl SipNetwork {
                 LegTimer::Ring => self.ring_timeout(now, leg),
                 LegTimer::Resend2xx => self.resend_2xx(now, leg),
                 LegTimer::Reap => self.release(leg),
+                LegTimer::MachineDetection => {
+                    tracing::info!(%leg, "no machine detection verdict in time; a person");
+                    self.report_answer(leg, false);
+                }
             }
         }
         for username in self.registrar.handle_timeout(now) {

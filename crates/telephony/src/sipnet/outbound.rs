@@ -1,7 +1,7 @@
 //! Our side of every leg: INVITE out, responses in, CANCEL and BYE, the ring timer, and digest
 //! answers to a trunk's challenge.
 
-use domain::telephony::{Endpoint, LegEventKind};
+use domain::telephony::{Endpoint, LegEventKind, MachineDetection};
 use domain::{LegId, Timestamp};
 use sip::dialog::Dialog;
 use sip::digest::{Challenge, Credentials};
@@ -11,6 +11,9 @@ use sip::{HeaderAccess, HeaderName, Message, Method, Peer, Request, Response, Tr
 
 use super::{offer, Leg, LegState, LegTimer, MediaCommand, NumberFormat, SipNetwork, TxRole};
 
+/// Machine detection's verdict is awaited this long beyond its analysis cap (a loaded relay,
+/// packets late) before the answer is reported as a person's.
+const MACHINE_DETECTION_SLACK_MS: u64 = 2_000;
 /// How long a leg may stay in Ending (CANCEL or BYE unanswered) before it is dropped.
 const REAP_MS: u64 = 40_000;
 
@@ -22,8 +25,10 @@ impl SipNetwork {
         to: &Endpoint,
         caller_id: Option<&str>,
         ring_ms_max: u64,
+        detect_machine: MachineDetection,
     ) {
-        if let Err(reason) = self.try_originate(now, leg, to, caller_id, ring_ms_max) {
+        let result = self.try_originate(now, leg, to, caller_id, ring_ms_max, detect_machine);
+        if let Err(reason) = result {
             tracing::info!(%leg, to = Self::endpoint_name(to), reason, "originate failed");
             self.leg_event(leg, LegEventKind::Failed);
         }
@@ -36,6 +41,7 @@ impl SipNetwork {
         to: &Endpoint,
         caller_id: Option<&str>,
         ring_ms_max: u64,
+        detect_machine: MachineDetection,
     ) -> Result<(), &'static str> {
         if self.legs.contains_key(&leg) {
             return Err("leg id already in use");
@@ -107,6 +113,9 @@ impl SipNetwork {
                 cancel_pending: false,
                 auth_attempted: false,
                 to_trunk,
+                // Only a customer's line may be a machine.
+                detect_machine: if to_trunk { detect_machine } else { MachineDetection::Off },
+                detecting: false,
                 answer: None,
                 timers: Default::default(),
             },
@@ -211,11 +220,30 @@ impl SipNetwork {
             LegState::Inviting | LegState::Ringing => {
                 l.state = LegState::Answered;
                 l.cancel_pending = false;
+                let detection = l.detect_machine;
                 self.clear_timer(leg, LegTimer::Ring);
                 if let Some(remote) = offer::remote_media(&response.body) {
                     self.media.push_back(MediaCommand::Remote { leg, remote });
                 }
-                self.leg_event(leg, LegEventKind::Answered);
+                let await_greeting_end = match detection {
+                    MachineDetection::Off => {
+                        self.leg_event(leg, LegEventKind::Answered);
+                        return;
+                    }
+                    MachineDetection::Detect => false,
+                    MachineDetection::DetectAwaitGreetingEnd => true,
+                };
+                // The answer is reported when the relay has heard enough (or at the cap).
+                if let Some(l) = self.legs.get_mut(&leg) {
+                    l.detecting = true;
+                }
+                let amd = &self.config.amd;
+                let mut report_ms = amd.total_ms_max + MACHINE_DETECTION_SLACK_MS;
+                if await_greeting_end {
+                    report_ms += amd.greeting_end_ms_max;
+                }
+                self.media.push_back(MediaCommand::DetectMachine { leg, await_greeting_end });
+                self.set_timer(leg, LegTimer::MachineDetection, now.plus_ms(report_ms));
             }
             LegState::Ending if l.invite_tx.is_some() => {
                 // Answered after we gave up (CANCEL crossed the 200): end it at once.

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use domain::telephony::{Endpoint, LegEvent, LegEventKind, NetEvent, TelCommand};
+use domain::telephony::{Endpoint, LegEvent, LegEventKind, MachineDetection, NetEvent, TelCommand};
 use domain::{AgentId, LegId, PhoneNumber, Timestamp};
 use proptest::prelude::*;
 use sip::digest::{Challenge, Credentials};
@@ -123,6 +123,7 @@ fn originate_agent(net: &mut SipNetwork, now: Timestamp, leg: u64) -> Request {
         to: Endpoint::Agent(AgentId(1)),
         caller_id: None,
         ring_ms_max: 20_000,
+        detect_machine: domain::telephony::MachineDetection::Off,
     };
     net.handle_command(now, command);
     let (to, invite) = requests(sent(net)).pop().expect("an INVITE");
@@ -176,6 +177,7 @@ fn unregistered_agent_and_missing_account_fail_at_once() {
             to: Endpoint::Agent(agent),
             caller_id: None,
             ring_ms_max: 20_000,
+            detect_machine: domain::telephony::MachineDetection::Off,
         };
         net.handle_command(t(0), command);
     }
@@ -199,6 +201,7 @@ fn trunk_outcomes_map_to_leg_events() {
             to: Endpoint::Number(number("+4915112345678")),
             caller_id: None,
             ring_ms_max: 30_000,
+            detect_machine: domain::telephony::MachineDetection::Off,
         };
         net.handle_command(t(0), command);
         let (to, invite) = requests(sent(&mut net)).pop().expect("an INVITE");
@@ -222,6 +225,7 @@ fn ring_timeout_cancels_and_the_487_is_quiet() {
         to: Endpoint::Number(number("+4915112345679")),
         caller_id: None,
         ring_ms_max: 15_000,
+        detect_machine: domain::telephony::MachineDetection::Off,
     };
     net.handle_command(t(0), command);
     let (_, invite) = requests(sent(&mut net)).pop().expect("an INVITE");
@@ -246,6 +250,7 @@ fn a_200_that_crosses_our_cancel_is_acked_and_ended_with_bye() {
         to: Endpoint::Number(number("+4915112345670")),
         caller_id: None,
         ring_ms_max: 30_000,
+        detect_machine: domain::telephony::MachineDetection::Off,
     };
     net.handle_command(t(0), command);
     let (_, invite) = requests(sent(&mut net)).pop().expect("an INVITE");
@@ -269,6 +274,7 @@ fn trunk_challenge_is_answered_once_with_credentials() {
         to: Endpoint::Number(number("+4915112345671")),
         caller_id: None,
         ring_ms_max: 30_000,
+        detect_machine: domain::telephony::MachineDetection::Off,
     };
     net.handle_command(t(0), command);
     let (_, invite) = requests(sent(&mut net)).pop().expect("an INVITE");
@@ -324,6 +330,7 @@ fn early_media_in_a_183_is_connected_before_the_answer() {
         to: Endpoint::Number(number("+4915112345672")),
         caller_id: None,
         ring_ms_max: 30_000,
+        detect_machine: domain::telephony::MachineDetection::Off,
     };
     net.handle_command(t(0), command);
     let (_, invite) = requests(sent(&mut net)).pop().expect("an INVITE");
@@ -527,4 +534,66 @@ fn peers_are_where_the_invite_went() {
     let _ = originate_agent(&mut net, t(1), 11);
     assert_eq!(outbound::peer_of(&net, LegId(11)).map(|p| p.addr), Some(addr(PHONE)));
     let _ = LegEvent { leg: LegId(11), kind: LegEventKind::Ringing };
+}
+
+/// A customer's leg with machine detection: the INVITE answered at `t(100)`.
+fn detecting_leg(net: &mut SipNetwork, leg: u64, detection: MachineDetection) -> Request {
+    let command = TelCommand::Originate {
+        leg: LegId(leg),
+        to: Endpoint::Number(number("+4915112345678")),
+        caller_id: None,
+        ring_ms_max: 30_000,
+        detect_machine: detection,
+    };
+    net.handle_command(t(0), command);
+    let (_, invite) = requests(sent(net)).pop().expect("an INVITE");
+    respond(net, t(100), TRUNK, &invite, 200);
+    invite
+}
+
+fn media_commands(net: &mut SipNetwork) -> Vec<MediaCommand> {
+    std::iter::from_fn(|| net.poll_media()).collect()
+}
+
+#[test]
+fn machine_detection_holds_the_answer_until_the_relay_decides() {
+    let mut net = network();
+    detecting_leg(&mut net, 1, MachineDetection::DetectAwaitGreetingEnd);
+    assert!(events(&mut net).is_empty(), "the answer waits for the verdict");
+    let commands = media_commands(&mut net);
+    let detect = MediaCommand::DetectMachine { leg: LegId(1), await_greeting_end: true };
+    assert!(commands.contains(&detect), "{commands:?}");
+    // A key press while listening is not passed on.
+    net.handle_dtmf(LegId(1), '5');
+    assert_eq!(events(&mut net), [LegEventKind::Answered], "a key press means a person");
+    net.handle_machine_detection(LegId(1), true);
+    assert!(events(&mut net).is_empty(), "reported once");
+
+    detecting_leg(&mut net, 2, MachineDetection::Detect);
+    let commands = media_commands(&mut net);
+    let detect = MediaCommand::DetectMachine { leg: LegId(2), await_greeting_end: false };
+    assert!(commands.contains(&detect), "{commands:?}");
+    net.handle_machine_detection(LegId(2), true);
+    assert_eq!(events(&mut net), [LegEventKind::MachineAnswered]);
+    net.handle_dtmf(LegId(2), '1');
+    assert_eq!(net.poll_event(), Some(NetEvent::Dtmf { leg: LegId(2), digit: '1' }));
+    net.check_invariants();
+}
+
+#[test]
+fn machine_detection_without_a_verdict_reports_a_person_at_the_cap() {
+    let mut net = network();
+    detecting_leg(&mut net, 3, MachineDetection::Detect);
+    let cap = media::amd::AmdConfig::default().total_ms_max;
+    let due = net.poll_timeout().expect("the detection timer");
+    assert!(due > t(100 + cap as i64) && due <= t(100 + cap as i64 + 5_000), "{due:?}");
+    net.handle_timeout(due);
+    assert_eq!(events(&mut net), [LegEventKind::Answered]);
+    net.handle_machine_detection(LegId(3), true);
+    assert!(events(&mut net).is_empty(), "too late: already reported");
+    // Without detection the answer is reported at once.
+    let plain = detecting_leg(&mut net, 4, MachineDetection::Off);
+    assert_eq!(plain.method, Method::Invite);
+    assert_eq!(events(&mut net), [LegEventKind::Answered]);
+    net.check_invariants();
 }

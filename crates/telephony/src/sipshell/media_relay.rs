@@ -24,7 +24,8 @@ impl MediaRelay {
         let (events, mut received) = mpsc::channel(EVENT_QUEUE_MAX);
         let drain = tokio::spawn(async move { while received.recv().await.is_some() {} });
         let prompts = PromptLibrary::new(None, std::env::temp_dir());
-        let relay = Relay::new(ip, timeout_ms, None, prompts, events, stats.clone());
+        let relay =
+            Relay::new(ip, timeout_ms, None, Default::default(), prompts, events, stats.clone());
         MediaRelay { relay, stats, drain }
     }
 

@@ -67,6 +67,8 @@ enum MediaEvent {
     Silent(LegId),
     BindFailed(LegId),
     Dtmf(LegId, char),
+    /// Machine detection's outcome: `true` for a machine.
+    Machine(LegId, bool),
 }
 
 /// Replaces the agents' phone accounts of a running shell (users are created at run time).
@@ -115,6 +117,7 @@ impl SipShell {
             config.media_ip,
             config.rtp_timeout_ms,
             config.recordings_dir.clone(),
+            config.amd,
             prompts,
             media_tx,
             stats.clone(),
@@ -257,6 +260,9 @@ impl Worker {
                     MediaEvent::Silent(leg) => self.net.handle_media_timeout(clock(), leg),
                     MediaEvent::BindFailed(leg) => self.net.handle_media_failure(clock(), leg),
                     MediaEvent::Dtmf(leg, digit) => self.net.handle_dtmf(leg, digit),
+                    MediaEvent::Machine(leg, machine) => {
+                        self.net.handle_machine_detection(leg, machine)
+                    }
                 },
                 _ = tokio::time::sleep(wait) => self.net.handle_timeout(clock()),
             }

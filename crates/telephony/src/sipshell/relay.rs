@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use domain::LegId;
+use media::amd::{AmdConfig, AmdEvent, Detector};
 use media::dtmf::{DtmfReceiver, DtmfSender};
 use media::g711::Law;
 use media::prompt::{Player, PlayerConfig};
@@ -31,6 +32,8 @@ use crate::sipnet::{MediaCommand, RemoteMedia};
 
 /// Largest RTP datagram relayed.
 const RTP_BYTES_MAX: usize = 1_500;
+/// While machine detection listens, time is checked this often even without packets.
+const AMD_TICK: Duration = Duration::from_millis(100);
 
 #[derive(Default)]
 struct LegMedia {
@@ -46,6 +49,76 @@ struct LegMedia {
     /// What arrives, for RTCP receiver report blocks.
     received: media::rtp::SequenceTracker,
     received_ssrc: Option<u32>,
+    /// Answering-machine detection on what arrives, until it has an outcome.
+    amd: Option<MachineListener>,
+}
+
+/// A leg's machine detector and whether a machine is reported only after its greeting.
+struct MachineListener {
+    detector: Detector,
+    await_greeting_end: bool,
+    /// The first packet of the current stream: SSRC, RTP timestamp, arrival time.
+    anchor: Option<(u32, u32, domain::Timestamp)>,
+    /// The last frame's time on that clock, and when it arrived.
+    last: Option<(domain::Timestamp, domain::Timestamp)>,
+}
+
+impl MachineListener {
+    /// The time of a frame on the sender's clock (RTP timestamps at 8 kHz) from the first
+    /// packet's arrival, so packets that queued up while the relay was busy are not taken
+    /// for a pause in the callee's speech; a new stream starts a new anchor.
+    fn frame_time(&mut self, ssrc: u32, timestamp: u32) -> domain::Timestamp {
+        let at = self.anchored_time(ssrc, timestamp);
+        self.last = Some((at, super::clock()));
+        at
+    }
+
+    /// The time now on the sender's clock: the last frame's, plus the time since it came.
+    fn now(&self) -> domain::Timestamp {
+        let now = super::clock();
+        self.last.map_or(now, |(at, arrived)| at.plus_ms(now.ms_since(arrived)))
+    }
+
+    fn anchored_time(&mut self, ssrc: u32, timestamp: u32) -> domain::Timestamp {
+        match self.anchor {
+            Some((anchor_ssrc, first, at)) if anchor_ssrc == ssrc => {
+                let offset = timestamp.wrapping_sub(first);
+                // Older than the anchor (reordered, or a wrapped counter): at the anchor.
+                if offset < 1 << 31 {
+                    at.plus_ms(u64::from(offset / 8))
+                } else {
+                    at
+                }
+            }
+            _ => {
+                let now = super::clock();
+                self.anchor = Some((ssrc, timestamp, now));
+                now
+            }
+        }
+    }
+
+    /// The outcome (`true`: a machine) once known, from the detector's events.
+    fn outcome(&mut self, leg: LegId) -> Option<bool> {
+        while let Some(event) = self.detector.poll_event() {
+            match event {
+                AmdEvent::Verdict { verdict, at_ms } => {
+                    tracing::info!(%leg, ?verdict, at_ms, "machine detection");
+                    if !verdict.is_machine() {
+                        return Some(false);
+                    }
+                    if !self.await_greeting_end {
+                        return Some(true);
+                    }
+                }
+                AmdEvent::GreetingEnded { at_ms } => {
+                    tracing::info!(%leg, at_ms, "the machine's greeting ended");
+                    return Some(true);
+                }
+            }
+        }
+        None
+    }
 }
 
 /// The stream a leg sends: our SSRC, and the offsets mapping the current source onto it.
@@ -105,6 +178,7 @@ pub(super) struct Relay {
     timeout: Duration,
     recordings: Option<PathBuf>,
     recording_ms_max: u64,
+    amd: AmdConfig,
     prompts: Arc<tokio::sync::Mutex<PromptLibrary>>,
     events: mpsc::Sender<MediaEvent>,
     stats: Arc<ShellStats>,
@@ -130,6 +204,7 @@ impl Relay {
         ip: IpAddr,
         timeout_ms: u64,
         recordings: Option<PathBuf>,
+        amd: AmdConfig,
         prompts: PromptLibrary,
         events: mpsc::Sender<MediaEvent>,
         stats: Arc<ShellStats>,
@@ -139,6 +214,7 @@ impl Relay {
             timeout: Duration::from_millis(timeout_ms),
             recordings,
             recording_ms_max: media::limits::RECORDING_MS_MAX,
+            amd,
             prompts: Arc::new(tokio::sync::Mutex::new(prompts)),
             events,
             stats,
@@ -169,6 +245,24 @@ impl Relay {
                 if let Some(handle) = self.legs.get(&leg) {
                     let (socket, state) = (handle.socket.clone(), handle.state.clone());
                     tokio::spawn(send_dtmf(leg, socket, state, digits, self.stats.clone()));
+                }
+            }
+            MediaCommand::DetectMachine { leg, await_greeting_end } => {
+                let Some(handle) = self.legs.get(&leg) else { return };
+                match Detector::new(self.amd, super::clock()) {
+                    Ok(detector) => {
+                        let listener = MachineListener {
+                            detector,
+                            await_greeting_end,
+                            anchor: None,
+                            last: None,
+                        };
+                        lock(&handle.state).amd = Some(listener);
+                    }
+                    Err(error) => {
+                        // The network's timer then reports the answer as a person's.
+                        tracing::warn!(%leg, %error, "machine detection is misconfigured");
+                    }
                 }
             }
             MediaCommand::Close { leg } => self.close(leg),
@@ -278,14 +372,32 @@ async fn pump(
 ) {
     let mut buf = vec![0u8; RTP_BYTES_MAX];
     let mut reported_silence = false;
+    let mut last_packet = tokio::time::Instant::now();
     loop {
-        let (len, from) = match tokio::time::timeout(timeout, socket.recv_from(&mut buf)).await {
-            Ok(Ok(received)) => received,
+        let mut wait = if reported_silence {
+            timeout
+        } else {
+            timeout.saturating_sub(last_packet.elapsed()).max(Duration::from_millis(10))
+        };
+        if lock(&state).amd.is_some() {
+            wait = wait.min(AMD_TICK);
+        }
+        let (len, from) = match tokio::time::timeout(wait, socket.recv_from(&mut buf)).await {
+            Ok(Ok(received)) => {
+                last_packet = tokio::time::Instant::now();
+                received
+            }
             Ok(Err(_)) => continue, // ICMP errors from a far end that went away; keep waiting
             Err(_) => {
+                // No audio is silence to the machine detector too.
+                if let Some(machine) = machine_tick(leg, &state) {
+                    let _ = events.send(MediaEvent::Machine(leg, machine)).await;
+                }
                 // Silence counts only once the far end is supposed to be sending.
                 let expecting = lock(&state).remote.is_some_and(|r| !r.on_hold);
-                if expecting && !reported_silence {
+                if !expecting {
+                    last_packet = tokio::time::Instant::now();
+                } else if last_packet.elapsed() >= timeout && !reported_silence {
                     reported_silence = true;
                     let _ = events.send(MediaEvent::Silent(leg)).await;
                 }
@@ -306,6 +418,9 @@ async fn pump(
             (own.remote, own.bridge.clone(), own.recording.clone())
         };
         let Some(source) = source else { continue };
+        if let Some(machine) = detect_machine(leg, &state, &source, packet) {
+            let _ = events.send(MediaEvent::Machine(leg, machine)).await;
+        }
         if let Some(digit) = detect_dtmf(&state, &source, packet) {
             let _ = events.send(MediaEvent::Dtmf(leg, digit)).await;
         }
@@ -326,6 +441,47 @@ async fn pump(
             stats.rtp_packets_relayed.fetch_add(1, Ordering::Relaxed);
         }
     }
+}
+
+/// Feeds a voice packet to the leg's machine detector; its outcome (`true`: a machine) once,
+/// when known.
+fn detect_machine(
+    leg: LegId,
+    state: &Mutex<LegMedia>,
+    source: &RemoteMedia,
+    packet: &[u8],
+) -> Option<bool> {
+    let parsed = RtpPacket::parse(packet).ok()?;
+    let law = law(source.codec)?;
+    if parsed.header.payload_type != source.payload_type {
+        return None;
+    }
+    let mut own = lock(state);
+    let listener = own.amd.as_mut()?;
+    let mut samples = Vec::with_capacity(parsed.payload.len());
+    law.decode_into(parsed.payload, &mut samples);
+    let at = listener.frame_time(parsed.header.ssrc, parsed.header.timestamp);
+    if let Err(error) = listener.detector.handle_frame(at, &samples) {
+        tracing::debug!(%leg, %error, "a frame machine detection cannot use");
+    }
+    let outcome = listener.outcome(leg);
+    if outcome.is_some() {
+        own.amd = None;
+    }
+    outcome
+}
+
+/// Lets time pass for the leg's machine detector when no packet came.
+fn machine_tick(leg: LegId, state: &Mutex<LegMedia>) -> Option<bool> {
+    let mut own = lock(state);
+    let listener = own.amd.as_mut()?;
+    let now = listener.now();
+    listener.detector.handle_timeout(now);
+    let outcome = listener.outcome(leg);
+    if outcome.is_some() {
+        own.amd = None;
+    }
+    outcome
 }
 
 /// Feeds a telephone-event packet to the leg's DTMF receiver; a completed key press comes out
@@ -510,7 +666,12 @@ fn save(recording: Arc<Mutex<Recording>>) {
     }
     tokio::task::spawn_blocking(move || match taken.recorder.finish() {
         Ok(bytes) => {
-            if let Err(error) = std::fs::write(&taken.path, bytes) {
+            // Written aside and renamed into place, so a reader (a download, a test) never
+            // sees a half-written file.
+            let partial = taken.path.with_extension("partial");
+            let saved = std::fs::write(&partial, bytes)
+                .and_then(|()| std::fs::rename(&partial, &taken.path));
+            if let Err(error) = saved {
                 tracing::warn!(path = %taken.path.display(), %error, "cannot save a recording");
             }
         }
@@ -574,6 +735,22 @@ mod tests {
         assert_eq!(p[12], Law::Pcma.silence(), "mu-law zero becomes A-law zero");
         let loud = Law::Pcma.decode(p[13]);
         assert!((loud - Law::Pcmu.decode(0x7F)).abs() < 64, "the level survives: {loud}");
+    }
+
+    #[test]
+    fn machine_detection_times_frames_by_their_rtp_timestamps() {
+        let detector = Detector::new(AmdConfig::default(), super::super::clock()).expect("valid");
+        let mut listener =
+            MachineListener { detector, await_greeting_end: false, anchor: None, last: None };
+        let first = listener.frame_time(7, 1_000);
+        assert_eq!(listener.frame_time(7, 1_000 + 160 * 50), first.plus_ms(1_000));
+        assert_eq!(listener.frame_time(7, 999), first, "older than the anchor");
+        let wrapped = listener.frame_time(7, 1_000u32.wrapping_add(u32::MAX));
+        assert_eq!(wrapped, first);
+        let other = listener.frame_time(8, 0);
+        assert!(other >= first, "a new stream is anchored anew");
+        assert_eq!(listener.frame_time(8, 800), other.plus_ms(100));
+        assert!(listener.now() >= other.plus_ms(100), "time goes on from the last frame");
     }
 
     #[test]

@@ -389,3 +389,55 @@ pub fn tone_power(path: &Path, channel: usize, freq_hz: f64) -> f64 {
     // A pure tone of N samples gives power = total * N / 2.
     (power / (total * samples.len() as f64 / 2.0)).min(1.0)
 }
+
+/// `text` spoken by espeak-ng (`scripts/setup --test` installs it) as 8 kHz samples, scaled
+/// to a telephone level.
+pub fn speech(text: &str) -> Vec<i16> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("speech.wav");
+    let status = Command::new("espeak-ng")
+        .args(["-v", "en", "-w"])
+        .arg(&path)
+        .arg("--")
+        .arg(text)
+        .status()
+        .expect("espeak-ng is installed (scripts/setup --test)");
+    assert!(status.success(), "espeak-ng failed");
+    let bytes = std::fs::read(&path).expect("espeak-ng wrote the file");
+    media::wav::decode_8k_mono(&bytes, &media::wav::WavLimits::PROMPT).expect("a WAV")
+}
+
+/// `ms` of digital silence at 8 kHz.
+pub fn silence(ms: u32) -> Vec<i16> {
+    vec![0; ms as usize * 8]
+}
+
+/// Writes `samples` as a pcap of PCMU RTP packets (20 ms each) with RFC 4733 key presses
+/// (payload type 101) at the given offsets in ms: each press replaces 160 ms of audio with
+/// event packets, the end packet sent three times, in the same stream.
+pub fn write_speech_dtmf_pcap(path: &Path, samples: &[i16], keys: &[(u32, char)]) {
+    const EVENT_PACKETS: u32 = 8;
+    let slots = samples.len().div_ceil(160) as u32;
+    let mut packets = Vec::new();
+    for slot in 0..slots {
+        let at = slot * 20_000;
+        let seq = slot as u16;
+        let key = keys.iter().find(|(ms, _)| (ms / 20..ms / 20 + EVENT_PACKETS).contains(&slot));
+        if let Some(&(ms, digit)) = key {
+            let first = ms / 20;
+            let i = slot - first;
+            let event = media::dtmf::event_of_digit(digit).expect("a DTMF key");
+            let end = i >= 5;
+            let duration = if end { 160 * 6 } else { 160 * (i as u16 + 1) };
+            let mut payload = vec![event, if end { 0x80 | 10 } else { 10 }];
+            payload.extend_from_slice(&duration.to_be_bytes());
+            packets.push((at, rtp_packet(101, i == 0, seq, first * 160, &payload)));
+            continue;
+        }
+        let start = slot as usize * 160;
+        let frame = &samples[start..(start + 160).min(samples.len())];
+        let payload: Vec<u8> = frame.iter().map(|s| media::g711::Law::Pcmu.encode(*s)).collect();
+        packets.push((at, rtp_packet(0, false, seq, slot * 160, &payload)));
+    }
+    write_pcap_packets(path, &packets);
+}
