@@ -111,6 +111,7 @@ async function main() {
   await page.locator(tid("campaign-name")).fill(NAME);
   await page.locator(tid("campaign-mode")).selectOption("robocall");
   await page.locator(tid("campaign-template")).selectOption("parcel_waiting");
+  await page.locator(tid("campaign-on-machine")).selectOption("leave_message");
   await page.locator(tid("campaign-csv")).setInputFiles({
     name: "contacts.csv",
     mimeType: "text/csv",

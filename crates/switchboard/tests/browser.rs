@@ -172,6 +172,8 @@ async fn campaign_from_csv_with_a_recorded_message_started_and_paused_in_headles
     assert_eq!(campaign.name, "Parcels by robocall");
     assert_eq!(campaign.status, "paused", "{campaign:?}");
     assert_eq!(campaign.settings["mode"], "robocall", "{campaign:?}");
+    assert_eq!(campaign.settings["on_machine"], "leave_message", "{campaign:?}");
+    assert_eq!(campaign.settings["detect_machine"], true, "{campaign:?}");
     let contacts = store.list_contacts(id, 0, 10).await.expect("read contacts");
     assert_eq!(contacts.len(), 1, "only the valid row is imported: {contacts:?}");
     assert_eq!(contacts[0].phone, "+447911123301");

@@ -87,4 +87,9 @@ export const RU_CAMPAIGNS: Record<string, string> = {
   "Replace recording…": "Заменить запись…",
   "Upload recording…": "Загрузить запись…",
   "Remove recording": "Удалить запись",
+  "Answering machine": "Автоответчик",
+  "Call again later": "Перезвонить позже",
+  "Leave the message after the greeting": "Оставить сообщение после приветствия",
+  "Detect and call again later (adds about 2 s before the agent hears the customer)":
+    "Распознавать и перезванивать позже (оператор слышит клиента примерно на 2 с позже)",
 };

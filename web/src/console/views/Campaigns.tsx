@@ -469,6 +469,9 @@ function NewCampaign({ onCreated }: { onCreated: (id: number) => void }) {
   const [mode, setMode] = useState("progressive");
   const [queue, setQueue] = useState<number>(0);
   const [template, setTemplate] = useState("parcel_waiting");
+  const [onMachine, setOnMachine] = useState("retry");
+  // Off for agent campaigns: detection delays the answer by about 2 s.
+  const [detect, setDetect] = useState(false);
   const [script, setScript] = useState("");
   const [cap, setCap] = useState("3");
   const [attempts, setAttempts] = useState("3");
@@ -519,6 +522,8 @@ function NewCampaign({ onCreated }: { onCreated: (id: number) => void }) {
       };
       if (template) settings.template = template;
       if (script) settings.script = script;
+      settings.on_machine = onMachine;
+      settings.detect_machine = mode === "robocall" || detect;
       const created = await post<{ id: number }>("/api/v1/campaigns", { name, settings });
       if (file) setReport(await uploadCsv(created.id, file, mapping));
       onCreated(created.id);
@@ -586,6 +591,23 @@ function NewCampaign({ onCreated }: { onCreated: (id: number) => void }) {
             ))}
           </select>
         </label>
+        {mode === "robocall" ? (
+          <label class="field">
+            <span>{t("Answering machine")}</span>
+            <select value={onMachine} onChange={(e) => setOnMachine((e.target as HTMLSelectElement).value)} data-testid="campaign-on-machine">
+              <option value="retry">{t("Call again later")}</option>
+              <option value="leave_message">{t("Leave the message after the greeting")}</option>
+            </select>
+          </label>
+        ) : (
+          <label class="field">
+            <span>{t("Answering machine")}</span>
+            <span>
+              <input type="checkbox" checked={detect} onChange={(e) => setDetect((e.target as HTMLInputElement).checked)} data-testid="campaign-detect-machine" />{" "}
+              {t("Detect and call again later (adds about 2 s before the agent hears the customer)")}
+            </span>
+          </label>
+        )}
         <label class="field">
           <span>{t("Abandon cap, %")}</span>
           <input type="number" min="0" max="10" step="0.5" value={cap} onInput={(e) => setCap((e.target as HTMLInputElement).value)} />
