@@ -14,7 +14,7 @@
 // on success is `E2E_RESULT {json}` with what was submitted, for the server-side checks.
 // Optional env: SB_CHROMIUM (browser binary, default /usr/bin/chromium), SB_SCREENSHOT_DIR
 // (default /tmp), SB_E2E_TIMEOUT_MS (overall bound, default 60000).
-import { chromium } from "playwright-core";
+import { at, check, launch, log, pageErrors, run, tid } from "./harness.mjs";
 
 const BASE = (process.env.SB_BASE_URL || "").replace(/\/+$/, "");
 const SHOP = process.env.SB_SHOP_URL || "";
@@ -34,26 +34,6 @@ const VISITOR = {
 const ANSWERS = { reason: "Order status", order: "A-42 shipped today", solved: "5" };
 const DISPOSITION = "resolved";
 const NOTES = "Parcel located, customer happy.";
-
-const started = Date.now();
-let step = "start";
-let browser = null;
-const pageErrors = [];
-
-function log(msg) {
-  console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
-}
-
-function at(name) {
-  step = name;
-  log(name);
-}
-
-function check(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-const tid = (id) => `[data-testid="${id}"]`;
 
 async function newPage(ctx, who) {
   const page = await ctx.newPage();
@@ -101,20 +81,7 @@ async function main() {
   check(BASE && SHOP, "set SB_BASE_URL (console) and SB_SHOP_URL (demo shop page)");
   check(new URL(BASE).origin !== new URL(SHOP).origin, "the shop must be on another origin");
 
-  at(`launching ${EXE}`);
-  browser = await chromium.launch({
-    executablePath: EXE,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-      "--disable-quic",
-    ],
-  });
+  const browser = await launch(EXE);
   const viewport = { width: 1366, height: 900 };
   const agentCtx = await browser.newContext({ viewport });
   const visitorCtx = await browser.newContext({ viewport });
@@ -263,7 +230,7 @@ async function main() {
   await sup.screenshot({ path: `${SHOTS}/e2e-stats.png`, fullPage: true });
 
   check(pageErrors.length === 0, `uncaught page errors: ${pageErrors.join(" | ")}`);
-  log(`passed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  log("passed");
   const result = {
     interaction_id: interactionId,
     name: VISITOR.name,
@@ -277,27 +244,4 @@ async function main() {
   console.log("E2E_RESULT " + JSON.stringify(result));
 }
 
-async function closeBrowser() {
-  const b = browser;
-  browser = null;
-  if (!b) return;
-  // Closing must not hang the test either.
-  await Promise.race([b.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
-}
-
-let timer = null;
-const overall = new Promise((_, reject) => {
-  timer = setTimeout(() => reject(new Error(`overall timeout of ${OVERALL_MS} ms`)), OVERALL_MS);
-});
-let code = 0;
-try {
-  await Promise.race([main(), overall]);
-} catch (e) {
-  code = 1;
-  console.error(`E2E FAILED at step "${step}": ${e && e.stack ? e.stack : e}`);
-  if (pageErrors.length) console.error(`uncaught page errors: ${pageErrors.join(" | ")}`);
-} finally {
-  clearTimeout(timer);
-  await closeBrowser();
-}
-process.exit(code);
+await run(main, OVERALL_MS);

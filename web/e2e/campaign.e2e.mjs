@@ -13,7 +13,7 @@
 // on success is `E2E_RESULT {json}`, for the server-side checks.
 // Optional env: SB_CHROMIUM (default /usr/bin/chromium), SB_SCREENSHOT_DIR (default /tmp),
 // SB_E2E_TIMEOUT_MS (overall bound, default 60000).
-import { chromium } from "playwright-core";
+import { at, check, launch, log, pageErrors, run, tid } from "./harness.mjs";
 
 const BASE = (process.env.SB_BASE_URL || "").replace(/\/+$/, "");
 const EXE = process.env.SB_CHROMIUM || "/usr/bin/chromium";
@@ -26,23 +26,6 @@ const CSV =
   "+447911123301,Ann,P1,Camden,3,Friday,Europe/London\n" +
   "12345,Bad Phone,P2,Camden,3,Friday,Europe/London\n" +
   "+447911123303,No Office,P3,,3,Friday,Europe/London\n";
-
-const started = Date.now();
-let step = "start";
-let browser = null;
-const pageErrors = [];
-
-const log = (msg) => console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
-const tid = (id) => `[data-testid="${id}"]`;
-
-function at(name) {
-  step = name;
-  log(name);
-}
-
-function check(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 
 // One second of a 440 Hz tone as a 16-bit mono PCM WAV at 8 kHz.
 function toneWav() {
@@ -86,12 +69,7 @@ async function waitText(page, testid, want) {
 
 async function main() {
   check(BASE, "set SB_BASE_URL (console)");
-  at(`launching ${EXE}`);
-  browser = await chromium.launch({
-    executablePath: EXE,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  const browser = await launch(EXE);
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
   page.setDefaultTimeout(STEP_MS);
@@ -164,26 +142,4 @@ async function main() {
   console.log(`E2E_RESULT ${JSON.stringify({ campaign_id: campaign.id, report })}`);
 }
 
-async function closeBrowser() {
-  const b = browser;
-  browser = null;
-  if (!b) return;
-  await Promise.race([b.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
-}
-
-let timer = null;
-const overall = new Promise((_, reject) => {
-  timer = setTimeout(() => reject(new Error(`overall timeout of ${OVERALL_MS} ms`)), OVERALL_MS);
-});
-let code = 0;
-try {
-  await Promise.race([main(), overall]);
-} catch (e) {
-  code = 1;
-  console.error(`E2E FAILED at step "${step}": ${e && e.stack ? e.stack : e}`);
-  if (pageErrors.length) console.error(`uncaught page errors: ${pageErrors.join(" | ")}`);
-} finally {
-  clearTimeout(timer);
-  await closeBrowser();
-}
-process.exit(code);
+await run(main, OVERALL_MS);
