@@ -143,6 +143,7 @@ impl Agent {
             rank,
             idle_since: self.idle_since[queue.channel.index()],
             agent: self.id,
+            slot: self.slot,
         }
     }
 }
@@ -309,13 +310,7 @@ impl Router {
         }
     }
 
-    /// Brings the agent's entries in its queues' free indexes up to date.
-    pub(crate) fn sync_free(&mut self, id: AgentId) {
-        let slot = self.agents.get(&id).expect("agents are never removed").slot;
-        self.sync_free_at(slot);
-    }
-
-    /// [`Router::sync_free`] for an agent by its slot.
+    /// Brings the agent's (by slot) entries in its queues' free indexes up to date.
     pub(crate) fn sync_free_at(&mut self, slot: u32) {
         let agent = self.agents.at_mut(slot);
         let id = agent.id;

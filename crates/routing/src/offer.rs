@@ -3,7 +3,7 @@
 
 use domain::{AgentId, OfferId, TaskId, Timestamp};
 
-use crate::router::list_touched;
+use crate::router::{list_pending, list_touched};
 use crate::timers::Timer;
 use crate::{OfferEnd, Router, RoutingError, RoutingEvent, TaskState};
 
@@ -43,14 +43,7 @@ impl Router {
         self.count_miss(closed.agent);
     }
 
-    /// Offers a waiting task to an agent free for its queue (checked here).
-    pub(crate) fn make_offer(&mut self, now: Timestamp, task_id: TaskId, agent_id: AgentId) {
-        let slot = self.tasks.get(&task_id).expect("matched task exists").slot;
-        let agent_slot = self.agents.get(&agent_id).expect("matched agent exists").slot;
-        self.make_offer_at(now, slot, agent_slot);
-    }
-
-    /// [`Router::make_offer`] for a task and an agent by their slots.
+    /// Offers a waiting task to an agent free for its queue (checked here), both by slot.
     pub(crate) fn make_offer_at(&mut self, now: Timestamp, task_slot: u32, agent_slot: u32) {
         let offer = OfferId(self.next_offer);
         self.next_offer += 1;
@@ -134,8 +127,9 @@ impl Router {
         }
         task.state = TaskState::Waiting;
         self.enter_waiting_at(task_slot);
-        self.mark_pending_task(task_id);
-        self.mark_pending_agent(agent_id);
+        self.mark_pending_task(task_slot);
+        let agent = self.agents.at_mut(agent_slot);
+        list_pending(agent, &mut self.pending_agents, &mut self.touched);
         Ok(record)
     }
 }

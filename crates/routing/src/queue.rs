@@ -24,6 +24,8 @@ pub(crate) struct FreeKey {
     pub(crate) rank: u32,
     pub(crate) idle_since: Timestamp,
     pub(crate) agent: AgentId,
+    /// The agent's slot in the agent table; never decides the order (ids are unique).
+    pub(crate) slot: u32,
 }
 
 impl FreeKey {

@@ -160,7 +160,7 @@ impl Router {
         // Matching invariant: tasks already waiting with this signature have no free eligible
         // agent, so neither has this one. Only the first of a signature searches.
         if partition_len.is_none() {
-            self.mark_pending_task(task.id);
+            self.mark_pending_task(slot);
         }
         self.run_matching(now);
         Ok(())
@@ -170,19 +170,19 @@ impl Router {
     /// offer ends as Revoked; an assigned task frees the agent without wrap-up.
     pub fn handle_cancel(&mut self, now: Timestamp, task: TaskId) -> Result<(), RoutingError> {
         self.observe(now);
-        let state = self.tasks.get(&task).ok_or(RoutingError::UnknownTask(task))?.state;
-        match state {
-            TaskState::Waiting => self.leave_waiting(task),
+        let slot = self.tasks.slot_of(&task).ok_or(RoutingError::UnknownTask(task))?;
+        match self.tasks.at(slot).state {
+            TaskState::Waiting => self.leave_waiting_at(slot),
             TaskState::Offered { offer, .. } => {
                 self.close_offer(offer, crate::OfferEnd::Revoked)?;
-                self.leave_waiting(task);
+                self.leave_waiting_at(slot);
             }
             TaskState::Assigned { .. } => {
-                let found = self.tasks.get(&task).expect("looked up above");
+                let found = self.tasks.at(slot);
                 self.free_assigned(now, found.queue_slot, found.channel, found.agent_slot);
             }
         }
-        self.remove_task(task);
+        self.remove_task(slot);
         self.run_matching(now);
         Ok(())
     }
@@ -190,16 +190,18 @@ impl Router {
     /// Finishes an assigned task: frees the agent's capacity and, for voice, starts wrap-up.
     pub fn handle_release(&mut self, now: Timestamp, task: TaskId) -> Result<(), RoutingError> {
         self.observe(now);
-        let found = self.tasks.get(&task).ok_or(RoutingError::UnknownTask(task))?;
+        let slot = self.tasks.slot_of(&task).ok_or(RoutingError::UnknownTask(task))?;
+        let found = self.tasks.at(slot);
         let TaskState::Assigned { agent } = found.state else {
             return Err(RoutingError::WrongTaskState(task));
         };
         let (channel, queue) = (found.channel, found.queue_slot);
-        let wrap_up_ms = self.free_assigned(now, queue, channel, found.agent_slot);
+        let agent_slot = found.agent_slot;
+        let wrap_up_ms = self.free_assigned(now, queue, channel, agent_slot);
         if channel == Channel::Voice && wrap_up_ms > 0 {
             self.start_wrap_up(agent, now.plus_ms(wrap_up_ms));
         }
-        self.remove_task(task);
+        self.remove_task(slot);
         self.run_matching(now);
         Ok(())
     }
@@ -245,10 +247,9 @@ impl Router {
         self.touch_agent(agent_id);
     }
 
-    /// Drops a task that is no longer waiting, offered or assigned anywhere.
-    fn remove_task(&mut self, id: TaskId) {
-        let task = self.tasks.remove(&id);
-        let task = task.unwrap_or_else(|| panic!("task {id:?} removed twice"));
+    /// Drops a task (by slot) that is no longer waiting, offered or assigned anywhere.
+    fn remove_task(&mut self, slot: u32) {
+        let task = self.tasks.remove_at(slot);
         self.sigs.release(task.sig);
     }
 
@@ -275,7 +276,13 @@ impl Router {
 
     /// Takes a waiting task out of its queue's order and overflow stage.
     pub(crate) fn leave_waiting(&mut self, id: TaskId) {
-        let task = self.tasks.get(&id).expect("caller looked the task up");
+        let slot = self.tasks.slot_of(&id).expect("caller looked the task up");
+        self.leave_waiting_at(slot);
+    }
+
+    /// [`Router::leave_waiting`] for a task by its slot.
+    pub(crate) fn leave_waiting_at(&mut self, slot: u32) {
+        let task = self.tasks.at(slot);
         assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are queued");
         let queue = self.queues.at_mut(task.queue_slot);
         let entry = task.entry(queue.config.aging_ms_per_level);
@@ -283,12 +290,12 @@ impl Router {
         queue.remove_waiting(task.sig, &entry, stage, &mut self.timers);
     }
 
-    /// Re-queues a task with new requirements (relaxed, or moved to another queue).
-    pub(crate) fn requeue_changed(&mut self, id: TaskId) {
-        let task = self.tasks.get_mut(&id).expect("caller looked the task up");
+    /// Re-queues a task (by slot) with new requirements (relaxed, or moved to another queue).
+    pub(crate) fn requeue_changed(&mut self, slot: u32) {
+        let task = self.tasks.at_mut(slot);
         let queue = self.queues.at(task.queue_slot);
         refresh_requirements(task, queue, &mut self.sigs, &mut self.scratch_reqs);
-        self.enter_waiting(id);
+        self.enter_waiting_at(slot);
     }
 }
 

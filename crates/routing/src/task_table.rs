@@ -25,14 +25,19 @@ impl TaskTable {
         self.index.contains_key(id)
     }
 
+    pub(crate) fn slot_of(&self, id: &TaskId) -> Option<u32> {
+        self.index.get(id)
+    }
+
+    /// The task at `slot` if it is still the task `id` (a slot listed earlier may have been
+    /// freed since).
+    pub(crate) fn live_at_mut(&mut self, slot: u32, id: TaskId) -> Option<&mut Task> {
+        self.slots.get_mut(slot as usize)?.as_mut().filter(|t| t.id == id)
+    }
+
     pub(crate) fn get(&self, id: &TaskId) -> Option<&Task> {
         let slot = self.index.get(id)?;
         self.slots[slot as usize].as_ref()
-    }
-
-    pub(crate) fn get_mut(&mut self, id: &TaskId) -> Option<&mut Task> {
-        let slot = self.index.get(id)?;
-        self.slots[slot as usize].as_mut()
     }
 
     /// A task by the slot it was stored at (its `slot` field), while it is alive.
@@ -61,10 +66,10 @@ impl TaskTable {
         slot
     }
 
-    pub(crate) fn remove(&mut self, id: &TaskId) -> Option<Task> {
-        let slot = self.index.remove(id)?;
-        let task = self.slots[slot as usize].take();
-        assert!(task.is_some(), "indexed slot of {id:?} is empty");
+    /// Removes the live task at `slot`.
+    pub(crate) fn remove_at(&mut self, slot: u32) -> Task {
+        let task = self.slots[slot as usize].take().expect("a live task's slot");
+        assert_eq!(self.index.remove(&task.id), Some(slot), "index of {:?}", task.id);
         self.free.push(slot);
         task
     }
