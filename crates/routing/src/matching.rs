@@ -66,11 +66,14 @@ impl Router {
         if !fast {
             self.sync_touched();
         }
-        if tasks.len() > 1 {
-            self.sort_by_precedence(now, &mut tasks);
-        }
+        // Settled tasks go first: a burst of overflow steps makes many pending tasks, most of
+        // them behind others of their partition, and sorting the rest costs less. The order
+        // of the survivors does not depend on it.
         if !tasks.is_empty() {
             self.drop_settled(&mut tasks);
+        }
+        if tasks.len() > 1 {
+            self.sort_by_precedence(now, &mut tasks);
         }
         for &(task, _) in &tasks {
             if let Some(agent) = self.select_agent(task, false) {
@@ -137,15 +140,7 @@ impl Router {
         let mut keyed = std::mem::take(&mut self.scratch_precedence);
         keyed.clear();
         keyed.extend(tasks.iter().map(|&task| (self.precedence(now, task.0), task)));
-        keyed.sort_unstable_by(|(a, _), (b, _)| {
-            if a.before(b) {
-                std::cmp::Ordering::Less
-            } else if b.before(a) {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        });
+        keyed.sort_unstable_by(|(a, _), (b, _)| a.order(b));
         for (slot, &(_, task)) in tasks.iter_mut().zip(&keyed) {
             *slot = task;
         }
