@@ -53,7 +53,7 @@ impl Router {
         // `Router::leave_waiting`, with the task and queue in hand.
         assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are offered");
         let entry = task.entry(queue.config.aging_ms_per_level);
-        let stage = (usize::from(task.stage), task.stage_hint);
+        let stage = (usize::from(task.stage), task.lane_hint, task.stage_hint);
         queue.remove_waiting(task.sig, &entry, stage, &mut self.timers);
         let agent = self.agents.at_mut(agent_slot);
         let agent_id = agent.id;

@@ -118,29 +118,33 @@ impl QueueState {
         entry: WaitEntry,
         stage: usize,
         timers: &mut Timers,
-    ) -> Hint {
-        match self.partition_sigs.iter().position(|&(s, _)| s == sig) {
+    ) -> (Hint, Hint) {
+        let lane_hint = match self.partition_sigs.iter().position(|&(s, _)| s == sig) {
             Some(at) => {
                 let p = &mut self.partitions[at];
-                if p.insert(entry) {
+                let (head, hint) = p.insert(entry);
+                if head {
                     self.heads[at] = p.head;
                     self.reposition(at);
                 }
+                hint
             }
             None => {
-                let partition = match self.spare.take() {
+                let mut partition = match self.spare.take() {
                     Some(mut spare) => {
-                        spare.reuse(sig, entry);
+                        spare.reuse(sig);
                         spare
                     }
                     None => Box::new(Partition::new(sig, entry)),
                 };
+                let (_, hint) = partition.insert(entry);
                 self.heads.push(partition.head);
                 self.partitions.push(partition);
                 self.partition_sigs.push((sig, sig_mask));
                 self.reposition(self.partitions.len() - 1);
+                hint
             }
-        }
+        };
         let staged = entry.lane_key();
         let hint = self.stages[stage].insert_hinted(staged);
         let hint = hint.unwrap_or_else(|| panic!("task {:?} staged twice", entry.task));
@@ -148,22 +152,22 @@ impl QueueState {
         if self.stages[stage].first() == Some(&staged) {
             self.rearm_stage(stage, timers);
         }
-        hint
+        (lane_hint, hint)
     }
 
-    /// Takes a waiting task out; `hint` is what `insert_waiting` returned for it.
+    /// Takes a waiting task out; the hints are what `insert_waiting` returned for it.
     pub(crate) fn remove_waiting(
         &mut self,
         sig: SigId,
         entry: &WaitEntry,
-        (stage, hint): (usize, Hint),
+        (stage, lane_hint, hint): (usize, Hint, Hint),
         timers: &mut Timers,
     ) {
         let at = self.partition_sigs.iter().position(|&(s, _)| s == sig);
         let at = at.unwrap_or_else(|| panic!("partition of waiting task {:?}", entry.task));
         let aging = self.config.aging_ms_per_level;
         let partition = &mut self.partitions[at];
-        let head_changed = partition.remove(entry, aging);
+        let head_changed = partition.remove(entry, lane_hint, aging);
         if partition.len() == 0 {
             self.spare = Some(self.partitions.remove(at));
             self.partition_sigs.remove(at);

@@ -58,7 +58,9 @@ pub(crate) struct Task {
     pub(crate) relaxed: bool,
     /// Overflow stage: index of the next rule of the current queue.
     pub(crate) stage: u8,
-    /// Where the stage put it while waiting, to take it out without a search.
+    /// Where its priority lane and its stage put it while waiting, to take it out without a
+    /// search.
+    pub(crate) lane_hint: Hint,
     pub(crate) stage_hint: Hint,
     /// Listed in `Router::pending_tasks`.
     pub(crate) pending: bool,
@@ -146,6 +148,7 @@ impl Router {
                 own_skills: own_skills.into_boxed_slice(),
                 relaxed: false,
                 stage: 0,
+                lane_hint: NO_HINT,
                 stage_hint: NO_HINT,
                 pending: false,
                 channel: Channel::Voice,
@@ -270,7 +273,7 @@ impl Router {
         }
         let entry = task.entry(queue.config.aging_ms_per_level);
         let sig = (task.sig, self.sigs.mask(task.sig));
-        task.stage_hint =
+        (task.lane_hint, task.stage_hint) =
             queue.insert_waiting(sig, entry, usize::from(task.stage), &mut self.timers);
     }
 
@@ -286,7 +289,7 @@ impl Router {
         assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are queued");
         let queue = self.queues.at_mut(task.queue_slot);
         let entry = task.entry(queue.config.aging_ms_per_level);
-        let stage = (usize::from(task.stage), task.stage_hint);
+        let stage = (usize::from(task.stage), task.lane_hint, task.stage_hint);
         queue.remove_waiting(task.sig, &entry, stage, &mut self.timers);
     }
 
