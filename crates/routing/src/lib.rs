@@ -73,3 +73,19 @@ pub use error::RoutingError;
 pub use event::{OfferEnd, RoutingEvent};
 pub use router::Router;
 pub use view::{AgentStatus, AgentView, QueueSnapshot, TaskState, TaskView};
+#[cfg(test)]
+mod size_probe {
+    #[test]
+    fn sizes() {
+        use std::mem::size_of;
+        eprintln!("Task {}", size_of::<Option<crate::task::Task>>());
+        eprintln!("Agent {}", size_of::<crate::agent::Agent>());
+        eprintln!("Served {}", size_of::<crate::agent::Served>());
+        eprintln!("FreeKey {}", size_of::<crate::queue::FreeKey>());
+        eprintln!("WaitEntry {}", size_of::<crate::partition::WaitEntry>());
+        eprintln!("StageEntry {}", size_of::<crate::queue::StageEntry>());
+        eprintln!("Event {}", size_of::<crate::RoutingEvent>());
+        eprintln!("Offer {}", size_of::<crate::offer::Offer>());
+        eprintln!("AgentStatus {}", size_of::<crate::AgentStatus>());
+    }
+}

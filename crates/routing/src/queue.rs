@@ -118,8 +118,9 @@ impl QueueState {
         entry: WaitEntry,
         stage: usize,
         timers: &mut Timers,
-    ) -> (Hint, Hint) {
-        let lane_hint = match self.partition_sigs.iter().position(|&(s, _)| s == sig) {
+    ) -> (Hint, Hint, bool) {
+        let found = self.partition_sigs.iter().position(|&(s, _)| s == sig);
+        let lane_hint = match found {
             Some(at) => {
                 let p = &mut self.partitions[at];
                 let (head, hint) = p.insert(entry);
@@ -152,7 +153,7 @@ impl QueueState {
         if self.stages[stage].first() == Some(&staged) {
             self.rearm_stage(stage, timers);
         }
-        (lane_hint, hint)
+        (lane_hint, hint, found.is_none())
     }
 
     /// Takes a waiting task out; the hints are what `insert_waiting` returned for it.

@@ -38,13 +38,24 @@ pub(crate) struct SortedDeque<K> {
     dead: usize,
     /// Keys that arrived between the run's ends and were not in it. Disjoint from the live run.
     side: BTreeSet<K>,
+    /// First and last keys of `side`: most inserts land beyond the side's keys, and most
+    /// lookups of the first key need not descend the B-tree.
+    side_first: Option<K>,
+    side_last: Option<K>,
     /// Position (see [`Hint`]) of the run's first slot; wraps.
     base: u64,
 }
 
 impl<K> Default for SortedDeque<K> {
     fn default() -> Self {
-        SortedDeque { run: VecDeque::new(), dead: 0, side: BTreeSet::new(), base: 0 }
+        SortedDeque {
+            run: VecDeque::new(),
+            dead: 0,
+            side: BTreeSet::new(),
+            side_first: None,
+            side_last: None,
+            base: 0,
+        }
     }
 }
 
@@ -59,7 +70,7 @@ impl<K: Ord + Copy> SortedDeque<K> {
 
     pub(crate) fn first(&self) -> Option<&K> {
         let run = self.run.front().map(|s| &s.key);
-        match (run, self.side.first()) {
+        match (run, self.side_first.as_ref()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -75,7 +86,7 @@ impl<K: Ord + Copy> SortedDeque<K> {
         let beyond_back = self.run.back().is_none_or(|s| s.key < key);
         let before_front = !beyond_back && self.run.front().is_some_and(|s| key < s.key);
         if beyond_back || before_front {
-            if !self.side.is_empty() && self.side.contains(&key) {
+            if self.side_may_hold(&key) && self.side.contains(&key) {
                 return None;
             }
             let slot = Slot { key, live: true };
@@ -95,8 +106,39 @@ impl<K: Ord + Copy> SortedDeque<K> {
                 self.dead -= 1;
                 Some(self.position(at))
             }
-            Err(_) => self.side.insert(key).then_some(NO_HINT),
+            Err(_) => self.side_insert(key).then_some(NO_HINT),
         }
+    }
+
+    fn side_may_hold(&self, key: &K) -> bool {
+        self.side_first.as_ref().is_some_and(|f| f <= key)
+            && self.side_last.as_ref().is_some_and(|l| key <= l)
+    }
+
+    fn side_insert(&mut self, key: K) -> bool {
+        if !self.side.insert(key) {
+            return false;
+        }
+        if self.side_first.is_none_or(|f| key < f) {
+            self.side_first = Some(key);
+        }
+        if self.side_last.is_none_or(|l| l < key) {
+            self.side_last = Some(key);
+        }
+        true
+    }
+
+    fn side_remove(&mut self, key: &K) -> bool {
+        if !self.side_may_hold(key) || !self.side.remove(key) {
+            return false;
+        }
+        if self.side_first.as_ref() == Some(key) {
+            self.side_first = self.side.first().copied();
+        }
+        if self.side_last.as_ref() == Some(key) {
+            self.side_last = self.side.last().copied();
+        }
+        true
     }
 
     fn position(&self, at: usize) -> Hint {
@@ -109,6 +151,10 @@ impl<K: Ord + Copy> SortedDeque<K> {
         let at = hint.wrapping_sub(self.base);
         let slot = usize::try_from(at).ok().and_then(|at| self.run.get(at));
         if !slot.is_some_and(|s| s.live && s.key == *key) {
+            // A key put on the side stays there: its removal skips the run's search.
+            if hint == NO_HINT && self.side_remove(key) {
+                return true;
+            }
             return self.remove(key);
         }
         if at == 0 {
@@ -130,7 +176,7 @@ impl<K: Ord + Copy> SortedDeque<K> {
     /// Returns whether the key was present.
     pub(crate) fn remove(&mut self, key: &K) -> bool {
         let Some(front) = self.run.front() else {
-            return self.side.remove(key);
+            return self.side_remove(key);
         };
         if front.key == *key {
             self.pop_front();
@@ -144,12 +190,12 @@ impl<K: Ord + Copy> SortedDeque<K> {
                 return true;
             }
         }
-        self.side.remove(key)
+        self.side_remove(key)
     }
 
     pub(crate) fn contains(&self, key: &K) -> bool {
         let in_run = self.run.binary_search_by(|s| s.key.cmp(key));
-        in_run.is_ok_and(|at| self.run[at].live) || self.side.contains(key)
+        in_run.is_ok_and(|at| self.run[at].live) || (self.side_may_hold(key) && self.side.contains(key))
     }
 
     /// Live keys, ascending.
@@ -192,6 +238,8 @@ impl<K: Ord + Copy> SortedDeque<K> {
         assert_eq!(dead, self.dead, "sorted deque dead count");
         let shared = self.run.iter().any(|s| s.live && self.side.contains(&s.key));
         assert!(!shared, "sorted deque key both in run and side");
+        assert!(self.side_first.as_ref() == self.side.first(), "sorted deque side first");
+        assert!(self.side_last.as_ref() == self.side.last(), "sorted deque side last");
     }
 }
 

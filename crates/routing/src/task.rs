@@ -126,8 +126,8 @@ impl Router {
             }
         };
         let queue = self.queues.at(slot);
-        let partition_len = queue.partition(sig).map(|p| p.len());
-        if partition_len.is_none() && queue.partitions.len() >= SIGNATURES_PER_QUEUE_MAX {
+        let full = queue.partitions.len() >= SIGNATURES_PER_QUEUE_MAX;
+        if full && queue.partition(sig).is_none() {
             self.sigs.release(sig);
             return Err(RoutingError::TooMany("skill combinations waiting in one queue"));
         }
@@ -159,10 +159,10 @@ impl Router {
                 missed: None,
             },
         );
-        self.enter_waiting_at(slot);
+        let first_of_signature = self.enter_waiting_at(slot);
         // Matching invariant: tasks already waiting with this signature have no free eligible
         // agent, so neither has this one. Only the first of a signature searches.
-        if partition_len.is_none() {
+        if first_of_signature {
             self.mark_pending_task(slot);
         }
         self.run_matching(now);
@@ -264,7 +264,8 @@ impl Router {
     }
 
     /// [`Router::enter_waiting`] for a task by its slot.
-    pub(crate) fn enter_waiting_at(&mut self, slot: u32) {
+    /// Returns whether the task is the only one waiting with its signature in its queue.
+    pub(crate) fn enter_waiting_at(&mut self, slot: u32) -> bool {
         let task = self.tasks.at_mut(slot);
         assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are queued");
         let queue = self.queues.at_mut(task.queue_slot);
@@ -273,8 +274,10 @@ impl Router {
         }
         let entry = task.entry(queue.config.aging_ms_per_level);
         let sig = (task.sig, self.sigs.mask(task.sig));
-        (task.lane_hint, task.stage_hint) =
+        let first;
+        (task.lane_hint, task.stage_hint, first) =
             queue.insert_waiting(sig, entry, usize::from(task.stage), &mut self.timers);
+        first
     }
 
     /// Takes a waiting task out of its queue's order and overflow stage.
