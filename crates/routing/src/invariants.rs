@@ -29,10 +29,11 @@ impl Router {
             assert_eq!(self.tasks.at(task.slot).id, id, "slot of {id:?}");
             assert!(!task.pending, "{id:?} left pending");
             *sig_refs.entry(task.sig).or_default() += 1;
-            let queue = self.queues.get(&task.queue).expect("task's queue exists");
-            assert_eq!(self.queues.slot_of(&task.queue), Some(task.queue_slot), "slot of {id:?}");
-            let count = counts.entry(task.queue).or_default();
-            match task.state {
+            let queue = self.queues.at(task.queue_slot);
+            let qid = queue.config.id;
+            assert_eq!(self.queues.slot_of(&qid), Some(task.queue_slot), "slot of {id:?}");
+            let count = counts.entry(qid).or_default();
+            match self.task_state(task.slot) {
                 TaskState::Waiting => {
                     count.waiting += 1;
                     let partition = queue.partition(task.sig).expect("waiting task's partition");
@@ -61,7 +62,7 @@ impl Router {
         // task is offered twice and no offer outlives its task.
         for (&offer, record) in &self.offers {
             let task = self.tasks.get(&record.task).expect("offer's task exists");
-            assert_eq!(task.state, TaskState::Offered { agent: record.agent, offer });
+            assert_eq!(self.task_state(task.slot), TaskState::Offered { agent: record.agent, offer });
             assert_eq!(self.tasks.at(record.task_slot).id, record.task, "task slot of {offer:?}");
             assert_eq!(self.agents.at(record.agent_slot).id, record.agent, "agent slot");
             assert!(self.timers.contains(record.expires_at, Timer::Offer(offer)));

@@ -31,7 +31,8 @@ use domain::{TaskId, Timestamp};
 use crate::aging::Precedence;
 use crate::queue::FreeKey;
 use crate::signature::SigId;
-use crate::{Router, TaskState};
+use crate::task::Phase;
+use crate::Router;
 
 impl Router {
     #[inline]
@@ -55,7 +56,7 @@ impl Router {
         tasks.retain(|&(slot, id)| match self.tasks.live_at_mut(slot, id) {
             Some(task) => {
                 task.pending = false;
-                task.state == TaskState::Waiting
+                task.phase == Phase::Waiting
             }
             None => false,
         });
@@ -82,11 +83,10 @@ impl Router {
             }
         }
         for &(task, _) in &tasks {
-            let t = self.tasks.at(task);
-            if t.state != TaskState::Waiting {
+            if self.tasks.at(task).phase != Phase::Waiting {
                 continue;
             }
-            for missed in t.missed_agents() {
+            for missed in self.tasks.cold(task).missed_agents() {
                 let slot = self.agents.get(&missed).expect("agents are never removed").slot;
                 if !agents.contains(&slot) {
                     agents.push(slot);
@@ -160,9 +160,10 @@ impl Router {
     /// lacking the queue's own skills. Requires synced free indexes.
     fn select_agent(&self, task_slot: u32, allow_missed: bool) -> Option<u32> {
         let task = self.tasks.at(task_slot);
-        if task.state != TaskState::Waiting {
+        if task.phase != Phase::Waiting {
             return None;
         }
+        let cold = self.tasks.cold(task_slot);
         let queue = self.queues.at(task.queue_slot);
         let (needed, needed_mask) = (self.sigs.reqs(task.sig), self.sigs.mask(task.sig));
         // Taking none of the unqualified part keeps one iterator type without boxing it.
@@ -176,7 +177,7 @@ impl Router {
             if !agent.satisfies_masked(needed, needed_mask) {
                 continue;
             }
-            if !task.missed_by(key.agent) {
+            if !cold.missed_by(key.agent) {
                 return Some(key.slot);
             }
             if allow_missed && fallback.is_none() {

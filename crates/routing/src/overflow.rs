@@ -15,7 +15,8 @@
 
 use domain::{QueueId, Timestamp};
 
-use crate::{OverflowAction, Router, RoutingEvent, TaskState};
+use crate::task::Phase;
+use crate::{OverflowAction, Router, RoutingEvent};
 
 impl Router {
     /// The timer of a stage fired: every task of the stage that is due takes its step, except
@@ -35,7 +36,7 @@ impl Router {
         );
         // Overflow steps remove no task, so the slots stay valid throughout.
         for &slot in &due {
-            if self.tasks.at(slot).stepped != self.timeout_epoch {
+            if self.tasks.cold(slot).stepped != self.timeout_epoch {
                 self.apply_overflow(slot);
             }
         }
@@ -51,17 +52,17 @@ impl Router {
     fn apply_overflow(&mut self, slot: u32) {
         let task = self.tasks.at(slot);
         let id = task.id;
-        assert_eq!(task.state, TaskState::Waiting, "a staged task waits");
-        let from = task.queue;
+        assert_eq!(task.phase, Phase::Waiting, "a staged task waits");
         let queue = self.queues.at(task.queue_slot);
+        let from = queue.config.id;
         let rule = queue.config.overflow.get(usize::from(task.stage));
         let action = rule.map(|r| r.action.clone());
         // A task is staged past the last rule only when no rule is left, and has no timer.
         let action = action.unwrap_or_else(|| panic!("{id:?} overflows past its queue's rules"));
         self.leave_waiting_at(slot);
         let epoch = self.timeout_epoch;
-        let task = self.tasks.at_mut(slot);
-        task.stepped = epoch;
+        let (task, cold) = self.tasks.both_mut(slot);
+        cold.stepped = epoch;
         task.stage += 1;
         match action {
             OverflowAction::RelaxSkills => {
@@ -83,7 +84,6 @@ impl Router {
                     self.enter_waiting_at(slot);
                     return;
                 };
-                task.queue = to;
                 task.queue_slot = to_slot;
                 task.relaxed = false;
                 task.stage = 0;

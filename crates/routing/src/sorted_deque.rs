@@ -19,10 +19,11 @@ const DEAD_SLOTS_MIN: usize = 64;
 /// the key, and a stale hint (after a compaction, or for a key on the side) falls back to the
 /// search. An overflow stage loses tasks from the middle on most decisions, and each search
 /// there costs several cache misses.
-pub(crate) type Hint = u64;
+/// Kept to 32 bits (positions modulo 2^32; a run is far shorter) so that tasks stay small.
+pub(crate) type Hint = u32;
 
 /// A hint for a key that is not in the run.
-pub(crate) const NO_HINT: Hint = u64::MAX;
+pub(crate) const NO_HINT: Hint = u32::MAX;
 
 #[derive(Clone, Copy, Debug)]
 struct Slot<K> {
@@ -96,7 +97,7 @@ impl<K: Ord + Copy> SortedDeque<K> {
             }
             self.run.push_front(slot);
             self.base = self.base.wrapping_sub(1);
-            return Some(self.base);
+            return Some(self.position(0));
         }
         match self.run.binary_search_by(|s| s.key.cmp(&key)) {
             Ok(at) if self.run[at].live => None,
@@ -142,13 +143,14 @@ impl<K: Ord + Copy> SortedDeque<K> {
     }
 
     fn position(&self, at: usize) -> Hint {
-        self.base.wrapping_add(at as u64)
+        // Truncation is the point: positions are kept modulo 2^32.
+        self.base.wrapping_add(at as u64) as Hint
     }
 
     /// Removes a key, looking first where `hint` (from [`SortedDeque::insert_hinted`]) says.
     /// Returns whether the key was present.
     pub(crate) fn remove_hinted(&mut self, key: &K, hint: Hint) -> bool {
-        let at = hint.wrapping_sub(self.base);
+        let at = hint.wrapping_sub(self.base as Hint);
         let slot = usize::try_from(at).ok().and_then(|at| self.run.get(at));
         if !slot.is_some_and(|s| s.live && s.key == *key) {
             // A key put on the side stays there: its removal skips the run's search.
@@ -298,8 +300,12 @@ mod tests {
             if r % 5 < 2 {
                 let key =
                     if r.is_multiple_of(7) { model.first().copied().unwrap_or(key) } else { key };
-                let hint =
-                    if r.is_multiple_of(11) { r } else { hints.get(&key).copied().unwrap_or(r) };
+                let made_up = r as Hint;
+                let hint = if r.is_multiple_of(11) {
+                    made_up
+                } else {
+                    hints.get(&key).copied().unwrap_or(made_up)
+                };
                 assert_eq!(deque.remove_hinted(&key, hint), model.remove(&key), "remove {key}");
             } else {
                 let placed = deque.insert_hinted(key);

@@ -1,7 +1,7 @@
 //! Tasks: entering the router, waiting in a partition, leaving it (cancel, release).
 
 use domain::limits::TASKS_MAX;
-use domain::{AgentId, Channel, QueueId, TaskId, Timestamp};
+use domain::{AgentId, Channel, OfferId, TaskId, Timestamp};
 
 use crate::limits::{MISSED_AGENTS_PER_TASK_MAX, SIGNATURES_PER_QUEUE_MAX};
 use crate::partition::WaitEntry;
@@ -39,40 +39,59 @@ impl MissedAgents {
     }
 }
 
+/// What a task is doing. With [`Task::agent_slot`] (and the agent's open offer naming the task)
+/// it makes the public [`TaskState`], which is three times as wide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Waiting,
+    Offered,
+    Assigned,
+}
+
+/// The part of a task that decisions read: one cache line. A release, an offer or an overflow
+/// step reaches a task that has not been touched for minutes, so its size is the number of
+/// lines fetched from memory; the rest lives in [`TaskCold`]. Aligned so that no task
+/// straddles two lines.
+#[repr(align(64))]
 pub(crate) struct Task {
     pub(crate) id: TaskId,
-    /// Its slot in the task table, set there.
-    pub(crate) slot: u32,
-    /// Slot of the agent in the agent table while offered or assigned.
-    pub(crate) agent_slot: u32,
-    pub(crate) queue: QueueId,
-    /// Slot of `queue` in the queue table.
-    pub(crate) queue_slot: u32,
-    pub(crate) priority: i32,
     /// When it entered the router; kept across overflow moves.
     pub(crate) entered_at: Timestamp,
     pub(crate) seq: u64,
-    /// The task's own requirements, sorted; merged with the queue's into `sig`.
-    pub(crate) own_skills: Box<[Req]>,
-    /// RelaxSkills applied in the current queue.
-    pub(crate) relaxed: bool,
-    /// Overflow stage: index of the next rule of the current queue.
-    pub(crate) stage: u8,
     /// Where its priority lane and its stage put it while waiting, to take it out without a
     /// search.
     pub(crate) lane_hint: Hint,
     pub(crate) stage_hint: Hint,
+    pub(crate) priority: i32,
+    /// Slot of its queue in the queue table.
+    pub(crate) queue_slot: u32,
+    /// Slot of the agent in the agent table while offered or assigned.
+    pub(crate) agent_slot: u32,
+    pub(crate) sig: SigId,
+    /// Its slot in the task table, set there.
+    pub(crate) slot: u32,
+    pub(crate) phase: Phase,
+    /// Overflow stage: index of the next rule of the current queue.
+    pub(crate) stage: u8,
+    /// RelaxSkills applied in the current queue.
+    pub(crate) relaxed: bool,
     /// Listed in `Router::pending_tasks`.
     pub(crate) pending: bool,
     /// Channel of the capacity unit held while offered or assigned.
     pub(crate) channel: Channel,
-    pub(crate) sig: SigId,
+}
+
+const _: () = assert!(std::mem::size_of::<Option<Task>>() == 64);
+
+/// The part of a task that decisions seldom read, in a table of its own beside the tasks.
+pub(crate) struct TaskCold {
     /// Generation of the queue configuration `sig` was computed for.
     pub(crate) generation: u64,
     /// `Router::timeout_epoch` of the last overflow step: one step per task per timeout call.
     pub(crate) stepped: u64,
-    pub(crate) state: TaskState,
-    /// Boxed: most tasks are never missed, and small tasks keep the table cache-friendly.
+    /// The task's own requirements, sorted; merged with the queue's into `sig`.
+    pub(crate) own_skills: Box<[Req]>,
+    /// Boxed: most tasks are never missed.
     pub(crate) missed: Option<Box<MissedAgents>>,
 }
 
@@ -83,7 +102,20 @@ impl Task {
         let key = (self.entered_at, self.seq, self.id, self.slot);
         WaitEntry::new(self.priority, key, aging_ms_per_level)
     }
+}
 
+impl Default for TaskCold {
+    fn default() -> TaskCold {
+        TaskCold {
+            generation: 0,
+            stepped: 0,
+            own_skills: Box::default(),
+            missed: None,
+        }
+    }
+}
+
+impl TaskCold {
     pub(crate) fn missed_by(&self, agent: AgentId) -> bool {
         self.missed.as_ref().is_some_and(|m| m.contains(agent))
     }
@@ -98,6 +130,26 @@ impl Task {
 }
 
 impl Router {
+    /// The public state of the live task at `slot`.
+    pub(crate) fn task_state(&self, slot: u32) -> TaskState {
+        let task = self.tasks.at(slot);
+        let agent = || self.agents.at(task.agent_slot).id;
+        match task.phase {
+            Phase::Waiting => TaskState::Waiting,
+            Phase::Offered => TaskState::Offered { agent: agent(), offer: self.offer_of(slot) },
+            Phase::Assigned => TaskState::Assigned { agent: agent() },
+        }
+    }
+
+    /// The open offer of the offered task at `slot`: the one of its agent's offers that names
+    /// it (an agent holds a few at most).
+    pub(crate) fn offer_of(&self, slot: u32) -> OfferId {
+        let agent = self.agents.at(self.tasks.at(slot).agent_slot);
+        let named = |offer: &&OfferId| self.offers.get(offer).is_some_and(|o| o.task_slot == slot);
+        let offer = agent.offers.iter().find(named);
+        *offer.unwrap_or_else(|| panic!("offered task {:?} has no open offer", agent.id))
+    }
+
     pub fn handle_enqueue(&mut self, now: Timestamp, task: TaskSpec) -> Result<(), RoutingError> {
         self.observe(now);
         if self.tasks.contains_key(&task.id) {
@@ -134,31 +186,30 @@ impl Router {
         let generation = queue.generation;
         let seq = self.next_seq;
         self.next_seq += 1;
-        let slot = self.tasks.insert(
-            task.id,
-            Task {
-                id: task.id,
-                slot: 0,
-                agent_slot: 0,
-                queue: task.queue,
-                queue_slot: slot,
-                priority: task.priority,
-                entered_at: now,
-                seq,
-                own_skills: own_skills.into_boxed_slice(),
-                relaxed: false,
-                stage: 0,
-                lane_hint: NO_HINT,
-                stage_hint: NO_HINT,
-                pending: false,
-                channel: Channel::Voice,
-                sig,
-                generation,
-                stepped: 0,
-                state: TaskState::Waiting,
-                missed: None,
-            },
-        );
+        let hot = Task {
+            id: task.id,
+            entered_at: now,
+            seq,
+            lane_hint: NO_HINT,
+            stage_hint: NO_HINT,
+            priority: task.priority,
+            queue_slot: slot,
+            agent_slot: 0,
+            sig,
+            slot: 0,
+            phase: Phase::Waiting,
+            stage: 0,
+            relaxed: false,
+            pending: false,
+            channel: Channel::Voice,
+        };
+        let cold = TaskCold {
+            generation,
+            stepped: 0,
+            own_skills: own_skills.into_boxed_slice(),
+            missed: None,
+        };
+        let slot = self.tasks.insert(task.id, hot, cold);
         let first_of_signature = self.enter_waiting_at(slot);
         // Matching invariant: tasks already waiting with this signature have no free eligible
         // agent, so neither has this one. Only the first of a signature searches.
@@ -174,13 +225,14 @@ impl Router {
     pub fn handle_cancel(&mut self, now: Timestamp, task: TaskId) -> Result<(), RoutingError> {
         self.observe(now);
         let slot = self.tasks.slot_of(&task).ok_or(RoutingError::UnknownTask(task))?;
-        match self.tasks.at(slot).state {
-            TaskState::Waiting => self.leave_waiting_at(slot),
-            TaskState::Offered { offer, .. } => {
+        match self.tasks.at(slot).phase {
+            Phase::Waiting => self.leave_waiting_at(slot),
+            Phase::Offered => {
+                let offer = self.offer_of(slot);
                 self.close_offer(offer, crate::OfferEnd::Revoked)?;
                 self.leave_waiting_at(slot);
             }
-            TaskState::Assigned { .. } => {
+            Phase::Assigned => {
                 let found = self.tasks.at(slot);
                 self.free_assigned(now, found.queue_slot, found.channel, found.agent_slot);
             }
@@ -195,13 +247,14 @@ impl Router {
         self.observe(now);
         let slot = self.tasks.slot_of(&task).ok_or(RoutingError::UnknownTask(task))?;
         let found = self.tasks.at(slot);
-        let TaskState::Assigned { agent } = found.state else {
+        if found.phase != Phase::Assigned {
             return Err(RoutingError::WrongTaskState(task));
-        };
+        }
         let (channel, queue) = (found.channel, found.queue_slot);
         let agent_slot = found.agent_slot;
         let wrap_up_ms = self.free_assigned(now, queue, channel, agent_slot);
         if channel == Channel::Voice && wrap_up_ms > 0 {
+            let agent = self.agents.at(agent_slot).id;
             self.start_wrap_up(agent, now.plus_ms(wrap_up_ms));
         }
         self.remove_task(slot);
@@ -266,11 +319,11 @@ impl Router {
     /// [`Router::enter_waiting`] for a task by its slot.
     /// Returns whether the task is the only one waiting with its signature in its queue.
     pub(crate) fn enter_waiting_at(&mut self, slot: u32) -> bool {
-        let task = self.tasks.at_mut(slot);
-        assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are queued");
+        let (task, cold) = self.tasks.both_mut(slot);
+        assert_eq!(task.phase, Phase::Waiting, "only waiting tasks are queued");
         let queue = self.queues.at_mut(task.queue_slot);
-        if task.generation != queue.generation {
-            refresh_requirements(task, queue, &mut self.sigs, &mut self.scratch_reqs);
+        if cold.generation != queue.generation {
+            refresh_requirements((task, cold), queue, &mut self.sigs, &mut self.scratch_reqs);
         }
         let entry = task.entry(queue.config.aging_ms_per_level);
         let sig = (task.sig, self.sigs.mask(task.sig));
@@ -289,7 +342,7 @@ impl Router {
     /// [`Router::leave_waiting`] for a task by its slot.
     pub(crate) fn leave_waiting_at(&mut self, slot: u32) {
         let task = self.tasks.at(slot);
-        assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are queued");
+        assert_eq!(task.phase, Phase::Waiting, "only waiting tasks are queued");
         let queue = self.queues.at_mut(task.queue_slot);
         let entry = task.entry(queue.config.aging_ms_per_level);
         let stage = (usize::from(task.stage), task.lane_hint, task.stage_hint);
@@ -298,16 +351,16 @@ impl Router {
 
     /// Re-queues a task (by slot) with new requirements (relaxed, or moved to another queue).
     pub(crate) fn requeue_changed(&mut self, slot: u32) {
-        let task = self.tasks.at_mut(slot);
+        let (task, cold) = self.tasks.both_mut(slot);
         let queue = self.queues.at(task.queue_slot);
-        refresh_requirements(task, queue, &mut self.sigs, &mut self.scratch_reqs);
+        refresh_requirements((task, cold), queue, &mut self.sigs, &mut self.scratch_reqs);
         self.enter_waiting_at(slot);
     }
 }
 
 /// Recomputes the task's signature for its queue's current configuration.
 fn refresh_requirements(
-    task: &mut Task,
+    (task, cold): (&mut Task, &mut TaskCold),
     queue: &QueueState,
     sigs: &mut Signatures,
     scratch: &mut Vec<Req>,
@@ -315,12 +368,12 @@ fn refresh_requirements(
     if task.relaxed {
         scratch.clear();
     } else {
-        merge_requirements(scratch, &queue.config.skills, &task.own_skills);
+        merge_requirements(scratch, &queue.config.skills, &cold.own_skills);
     }
     let sig = sigs.acquire(scratch);
     sigs.release(task.sig);
     task.sig = sig;
-    task.generation = queue.generation;
+    cold.generation = queue.generation;
     let last_stage = crate::queue::stage_number(queue.config.overflow.len());
     task.stage = task.stage.min(last_stage);
 }

@@ -7,12 +7,14 @@
 use domain::TaskId;
 
 use crate::id_hash::SlotIndex;
-use crate::task::Task;
+use crate::task::{Task, TaskCold};
 
 #[derive(Default)]
 pub(crate) struct TaskTable {
     index: SlotIndex<TaskId>,
     slots: Vec<Option<Task>>,
+    /// The cold part of the task in the same slot (default while the slot is free).
+    cold: Vec<TaskCold>,
     free: Vec<u32>,
 }
 
@@ -49,19 +51,31 @@ impl TaskTable {
         self.slots[slot as usize].as_mut().expect("a live task's slot")
     }
 
+    /// The cold part of the live task at `slot`.
+    pub(crate) fn cold(&self, slot: u32) -> &TaskCold {
+        &self.cold[slot as usize]
+    }
+
+    pub(crate) fn both_mut(&mut self, slot: u32) -> (&mut Task, &mut TaskCold) {
+        let task = self.slots[slot as usize].as_mut().expect("a live task's slot");
+        (task, &mut self.cold[slot as usize])
+    }
+
     /// Adds a task whose id is not in the table (checked by the caller), setting its `slot`.
-    pub(crate) fn insert(&mut self, id: TaskId, mut task: Task) -> u32 {
+    pub(crate) fn insert(&mut self, id: TaskId, mut task: Task, cold: TaskCold) -> u32 {
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None => {
                 // Tasks are bounded by TASKS_MAX, far below u32::MAX.
                 let slot = u32::try_from(self.slots.len()).expect("task slots fit u32");
                 self.slots.push(None);
+                self.cold.push(TaskCold::default());
                 slot
             }
         };
         task.slot = slot;
         self.slots[slot as usize] = Some(task);
+        self.cold[slot as usize] = cold;
         assert!(self.index.insert(id, slot).is_none(), "task {id:?} inserted twice");
         slot
     }
@@ -70,6 +84,8 @@ impl TaskTable {
     pub(crate) fn remove_at(&mut self, slot: u32) -> Task {
         let task = self.slots[slot as usize].take().expect("a live task's slot");
         assert_eq!(self.index.remove(&task.id), Some(slot), "index of {:?}", task.id);
+        // Drops the task's own skills and missed agents, if any, now rather than at reuse.
+        self.cold[slot as usize] = TaskCold::default();
         self.free.push(slot);
         task
     }
