@@ -58,6 +58,8 @@ impl Router {
                 }
             }
         }
+        let flagged = self.tasks.iter().filter(|(_, t)| t.extra).count();
+        assert_eq!(flagged, self.tasks.extras_len(), "task extras match their flags");
         // Each offer belongs to exactly one task in state Offered with this very offer, so no
         // task is offered twice and no offer outlives its task.
         for (&offer, record) in &self.offers {

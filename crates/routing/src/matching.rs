@@ -86,7 +86,8 @@ impl Router {
             if self.tasks.at(task).phase != Phase::Waiting {
                 continue;
             }
-            for missed in self.tasks.cold(task).missed_agents() {
+            let Some(extra) = self.tasks.extra(task) else { continue };
+            for missed in extra.missed_agents() {
                 let slot = self.agents.get(&missed).expect("agents are never removed").slot;
                 if !agents.contains(&slot) {
                     agents.push(slot);
@@ -163,7 +164,7 @@ impl Router {
         if task.phase != Phase::Waiting {
             return None;
         }
-        let cold = self.tasks.cold(task_slot);
+        let extra = self.tasks.extra(task_slot);
         let queue = self.queues.at(task.queue_slot);
         let (needed, needed_mask) = (self.sigs.reqs(task.sig), self.sigs.mask(task.sig));
         // Taking none of the unqualified part keeps one iterator type without boxing it.
@@ -177,7 +178,7 @@ impl Router {
             if !agent.satisfies_masked(needed, needed_mask) {
                 continue;
             }
-            if !cold.missed_by(key.agent) {
+            if !extra.is_some_and(|e| e.missed_by(key.agent)) {
                 return Some(key.slot);
             }
             if allow_missed && fallback.is_none() {

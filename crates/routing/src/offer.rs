@@ -123,7 +123,7 @@ impl Router {
         agent.load[ch] -= 1;
         task.phase = Phase::Waiting;
         if end != OfferEnd::Revoked {
-            self.tasks.both_mut(task_slot).1.remember_miss(agent_id);
+            self.tasks.extra_mut(task_slot).remember_miss(agent_id);
         }
         self.enter_waiting_at(task_slot);
         self.mark_pending_task(task_slot);

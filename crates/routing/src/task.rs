@@ -5,9 +5,8 @@ use domain::{AgentId, Channel, OfferId, TaskId, Timestamp};
 
 use crate::limits::{MISSED_AGENTS_PER_TASK_MAX, SIGNATURES_PER_QUEUE_MAX};
 use crate::partition::WaitEntry;
-use crate::queue::QueueState;
 use crate::router::list_pending;
-use crate::signature::{merge_requirements, Req, SigId, Signatures};
+use crate::signature::{merge_requirements, Req, SigId};
 use crate::sorted_deque::{Hint, NO_HINT};
 use crate::timers::Timer;
 use crate::validate;
@@ -79,20 +78,29 @@ pub(crate) struct Task {
     pub(crate) pending: bool,
     /// Channel of the capacity unit held while offered or assigned.
     pub(crate) channel: Channel,
+    /// Has an entry in the task table's extras.
+    pub(crate) extra: bool,
 }
 
 const _: () = assert!(std::mem::size_of::<Option<Task>>() == 64);
 
 /// The part of a task that decisions seldom read, in a table of its own beside the tasks.
+/// Plain data, so that reusing a slot writes it without reading the old value.
+#[derive(Clone, Copy, Default)]
 pub(crate) struct TaskCold {
     /// Generation of the queue configuration `sig` was computed for.
     pub(crate) generation: u64,
     /// `Router::timeout_epoch` of the last overflow step: one step per task per timeout call.
     pub(crate) stepped: u64,
+}
+
+/// What only some tasks have, kept in a map by slot: skills of their own (a quarter of tasks,
+/// say) and agents that missed them (few).
+#[derive(Default)]
+pub(crate) struct TaskExtra {
     /// The task's own requirements, sorted; merged with the queue's into `sig`.
     pub(crate) own_skills: Box<[Req]>,
-    /// Boxed: most tasks are never missed.
-    pub(crate) missed: Option<Box<MissedAgents>>,
+    pub(crate) missed: Option<MissedAgents>,
 }
 
 impl Task {
@@ -104,18 +112,7 @@ impl Task {
     }
 }
 
-impl Default for TaskCold {
-    fn default() -> TaskCold {
-        TaskCold {
-            generation: 0,
-            stepped: 0,
-            own_skills: Box::default(),
-            missed: None,
-        }
-    }
-}
-
-impl TaskCold {
+impl TaskExtra {
     pub(crate) fn missed_by(&self, agent: AgentId) -> bool {
         self.missed.as_ref().is_some_and(|m| m.contains(agent))
     }
@@ -125,7 +122,7 @@ impl TaskCold {
     }
 
     pub(crate) fn remember_miss(&mut self, agent: AgentId) {
-        self.missed.get_or_insert_with(Box::default).insert(agent);
+        self.missed.get_or_insert_with(MissedAgents::default).insert(agent);
     }
 }
 
@@ -202,14 +199,13 @@ impl Router {
             relaxed: false,
             pending: false,
             channel: Channel::Voice,
+            extra: false,
         };
-        let cold = TaskCold {
-            generation,
-            stepped: 0,
-            own_skills: own_skills.into_boxed_slice(),
-            missed: None,
-        };
+        let cold = TaskCold { generation, stepped: 0 };
         let slot = self.tasks.insert(task.id, hot, cold);
+        if !own_skills.is_empty() {
+            self.tasks.extra_mut(slot).own_skills = own_skills.into_boxed_slice();
+        }
         let first_of_signature = self.enter_waiting_at(slot);
         // Matching invariant: tasks already waiting with this signature have no free eligible
         // agent, so neither has this one. Only the first of a signature searches.
@@ -319,12 +315,13 @@ impl Router {
     /// [`Router::enter_waiting`] for a task by its slot.
     /// Returns whether the task is the only one waiting with its signature in its queue.
     pub(crate) fn enter_waiting_at(&mut self, slot: u32) -> bool {
-        let (task, cold) = self.tasks.both_mut(slot);
+        let task = self.tasks.at(slot);
         assert_eq!(task.phase, Phase::Waiting, "only waiting tasks are queued");
-        let queue = self.queues.at_mut(task.queue_slot);
-        if cold.generation != queue.generation {
-            refresh_requirements((task, cold), queue, &mut self.sigs, &mut self.scratch_reqs);
+        if self.tasks.cold(slot).generation != self.queues.at(task.queue_slot).generation {
+            self.refresh_requirements(slot);
         }
+        let task = self.tasks.at_mut(slot);
+        let queue = self.queues.at_mut(task.queue_slot);
         let entry = task.entry(queue.config.aging_ms_per_level);
         let sig = (task.sig, self.sigs.mask(task.sig));
         let first;
@@ -351,29 +348,29 @@ impl Router {
 
     /// Re-queues a task (by slot) with new requirements (relaxed, or moved to another queue).
     pub(crate) fn requeue_changed(&mut self, slot: u32) {
-        let (task, cold) = self.tasks.both_mut(slot);
-        let queue = self.queues.at(task.queue_slot);
-        refresh_requirements((task, cold), queue, &mut self.sigs, &mut self.scratch_reqs);
+        self.refresh_requirements(slot);
         self.enter_waiting_at(slot);
     }
 }
 
-/// Recomputes the task's signature for its queue's current configuration.
-fn refresh_requirements(
-    (task, cold): (&mut Task, &mut TaskCold),
-    queue: &QueueState,
-    sigs: &mut Signatures,
-    scratch: &mut Vec<Req>,
-) {
-    if task.relaxed {
-        scratch.clear();
-    } else {
-        merge_requirements(scratch, &queue.config.skills, &cold.own_skills);
+impl Router {
+    /// Recomputes the task's (by slot) signature for its queue's current configuration.
+    fn refresh_requirements(&mut self, slot: u32) {
+        let task = self.tasks.at(slot);
+        let queue = self.queues.at(task.queue_slot);
+        let scratch = &mut self.scratch_reqs;
+        if task.relaxed {
+            scratch.clear();
+        } else {
+            let own = self.tasks.extra(slot).map_or(&[][..], |e| &e.own_skills);
+            merge_requirements(scratch, &queue.config.skills, own);
+        }
+        let sig = self.sigs.acquire(scratch);
+        let (task, cold) = self.tasks.both_mut(slot);
+        self.sigs.release(task.sig);
+        task.sig = sig;
+        cold.generation = queue.generation;
+        let last_stage = crate::queue::stage_number(queue.config.overflow.len());
+        task.stage = task.stage.min(last_stage);
     }
-    let sig = sigs.acquire(scratch);
-    sigs.release(task.sig);
-    task.sig = sig;
-    cold.generation = queue.generation;
-    let last_stage = crate::queue::stage_number(queue.config.overflow.len());
-    task.stage = task.stage.min(last_stage);
 }

@@ -7,7 +7,8 @@
 use domain::TaskId;
 
 use crate::id_hash::SlotIndex;
-use crate::task::{Task, TaskCold};
+use crate::id_hash::IdMap;
+use crate::task::{Task, TaskCold, TaskExtra};
 
 #[derive(Default)]
 pub(crate) struct TaskTable {
@@ -15,6 +16,8 @@ pub(crate) struct TaskTable {
     slots: Vec<Option<Task>>,
     /// The cold part of the task in the same slot (default while the slot is free).
     cold: Vec<TaskCold>,
+    /// By slot, for tasks flagged `extra`.
+    extras: IdMap<u32, TaskExtra>,
     free: Vec<u32>,
 }
 
@@ -61,6 +64,26 @@ impl TaskTable {
         (task, &mut self.cold[slot as usize])
     }
 
+    /// Own skills and missed agents of the live task at `slot`, if it has any.
+    pub(crate) fn extra(&self, slot: u32) -> Option<&TaskExtra> {
+        if !self.at(slot).extra {
+            return None;
+        }
+        self.extras.get(&slot)
+    }
+
+    /// Tasks with extras.
+    pub(crate) fn extras_len(&self) -> usize {
+        self.extras.len()
+    }
+
+    /// Its extras, made empty ones if it had none.
+    pub(crate) fn extra_mut(&mut self, slot: u32) -> &mut TaskExtra {
+        let task = self.slots[slot as usize].as_mut().expect("a live task's slot");
+        task.extra = true;
+        self.extras.entry(slot).or_default()
+    }
+
     /// Adds a task whose id is not in the table (checked by the caller), setting its `slot`.
     pub(crate) fn insert(&mut self, id: TaskId, mut task: Task, cold: TaskCold) -> u32 {
         let slot = match self.free.pop() {
@@ -84,8 +107,9 @@ impl TaskTable {
     pub(crate) fn remove_at(&mut self, slot: u32) -> Task {
         let task = self.slots[slot as usize].take().expect("a live task's slot");
         assert_eq!(self.index.remove(&task.id), Some(slot), "index of {:?}", task.id);
-        // Drops the task's own skills and missed agents, if any, now rather than at reuse.
-        self.cold[slot as usize] = TaskCold::default();
+        if task.extra {
+            assert!(self.extras.remove(&slot).is_some(), "extras of {:?}", task.id);
+        }
         self.free.push(slot);
         task
     }
