@@ -60,8 +60,11 @@ pub(crate) struct QueueState {
     /// Head of each partition, in the same order: a freed agent compares heads and
     /// repositioning sorts them without following the partitions' boxes.
     pub(crate) heads: Vec<WaitEntry>,
-    /// The last emptied partition, kept for the next new signature (see `Partition::reuse`).
-    spare: Option<Box<Partition>>,
+    /// Emptied partitions, kept with their lane buffers for the next new signatures (see
+    /// `Partition::reuse`): partitions of rare signatures come and go all the time, and
+    /// growing fresh buffers each time costs more than the decision. Never more than the most
+    /// partitions the queue has held at once.
+    spare: Vec<Box<Partition>>,
     /// Waiting tasks by overflow stage (the index of their next rule; the last stage holds
     /// tasks with no rule left), each by entry time. Stage `i` comes due in entry order, so one
     /// timer per stage (its first task's due time) replaces one timer per task.
@@ -88,7 +91,7 @@ impl QueueState {
             partitions: Vec::new(),
             partition_sigs: Vec::new(),
             heads: Vec::new(),
-            spare: None,
+            spare: Vec::new(),
             stages: (0..=rules).map(|_| SortedDeque::default()).collect(),
             stage_due: vec![None; rules],
             waiting: 0,
@@ -131,7 +134,7 @@ impl QueueState {
                 hint
             }
             None => {
-                let mut partition = match self.spare.take() {
+                let mut partition = match self.spare.pop() {
                     Some(mut spare) => {
                         spare.reuse(sig);
                         spare
@@ -170,7 +173,7 @@ impl QueueState {
         let partition = &mut self.partitions[at];
         let head_changed = partition.remove(entry, lane_hint, aging);
         if partition.len() == 0 {
-            self.spare = Some(self.partitions.remove(at));
+            self.spare.push(self.partitions.remove(at));
             self.partition_sigs.remove(at);
             self.heads.remove(at);
         } else if head_changed {
