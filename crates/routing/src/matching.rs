@@ -34,6 +34,9 @@ use crate::signature::SigId;
 use crate::task::Phase;
 use crate::Router;
 
+/// Pending tasks that `Router::drop_settled` counts per partition by sorting; beyond, by a map.
+const DROP_SETTLED_SORT_MAX: usize = 64;
+
 impl Router {
     #[inline]
     pub(crate) fn run_matching(&mut self, now: Timestamp) {
@@ -73,6 +76,12 @@ impl Router {
         if !tasks.is_empty() {
             self.drop_settled(&mut tasks);
         }
+        // Free indexes only shrink until step 3, so a task whose queue has no free agent now
+        // gets none in step 1; without missed agents (kept in its extras) step 2 skips it too.
+        tasks.retain(|&(slot, _)| {
+            let task = self.tasks.at(slot);
+            task.extra || self.queues.at(task.queue_slot).free.len() > 0
+        });
         if tasks.len() > 1 {
             self.sort_by_precedence(now, &mut tasks);
         }
@@ -120,6 +129,22 @@ impl Router {
             if self.queues.at(queue).partition(sig).is_some_and(|p| p.len() > 1) {
                 tasks.clear();
             }
+            return;
+        }
+        if tasks.len() > DROP_SETTLED_SORT_MAX {
+            // A burst of overflow steps: count per partition in a map rather than sort.
+            let mut counts = std::mem::take(&mut self.scratch_counts);
+            counts.clear();
+            for &(slot, _) in tasks.iter() {
+                *counts.entry(key_of(self, slot)).or_default() += 1;
+            }
+            tasks.retain(|&(slot, _)| {
+                let (queue, sig) = key_of(self, slot);
+                let pending = counts.get(&(queue, sig)).copied().unwrap_or_default();
+                let queue = self.queues.at(queue);
+                queue.partition(sig).is_none_or(|p| p.len() <= pending)
+            });
+            self.scratch_counts = counts;
             return;
         }
         let mut keys = std::mem::take(&mut self.scratch_keys);

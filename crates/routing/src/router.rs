@@ -47,6 +47,7 @@ pub struct Router {
     pub(crate) scratch_reqs: Vec<Req>,
     pub(crate) scratch_timers: Vec<(Timestamp, Timer)>,
     pub(crate) scratch_keys: Vec<(u32, SigId)>,
+    pub(crate) scratch_counts: IdMap<(u32, SigId), usize>,
     pub(crate) scratch_slots: Vec<u32>,
     pub(crate) scratch_precedence: Vec<(crate::aging::Precedence, (u32, TaskId))>,
     /// Counts `handle_timeout` calls, so that a task takes one overflow step per call.
@@ -74,6 +75,7 @@ impl Router {
             scratch_reqs: Vec::new(),
             scratch_timers: Vec::new(),
             scratch_keys: Vec::new(),
+            scratch_counts: IdMap::default(),
             scratch_slots: Vec::new(),
             scratch_precedence: Vec::new(),
             timeout_epoch: 0,
