@@ -6,6 +6,7 @@ use domain::{AgentId, Channel, DepartmentId, OfferId, QueueId, Timestamp};
 use crate::limits::BREAK_REASON_BYTES_MAX;
 use crate::queue::FreeKey;
 use crate::signature::{level_sum, satisfies, skill_mask, Req};
+use crate::small_list::SmallList;
 use crate::timers::Timer;
 use crate::validate;
 use crate::{
@@ -13,12 +14,19 @@ use crate::{
     MISSED_OFFERS_REASON,
 };
 
+/// Skills kept inside the agent; most agents hold a few.
+const AGENT_SKILLS_INLINE: usize = 6;
+/// Open offers kept inside the agent; most agents hold one or two.
+const AGENT_OFFERS_INLINE: usize = 3;
+/// Fills unused inline skill places; never read.
+const NO_SKILL: Req = (domain::SkillId(0), domain::SkillLevel::MIN);
+
 pub(crate) struct Agent {
     pub(crate) id: AgentId,
     /// Its slot in the agent table, set there.
     pub(crate) slot: u32,
     /// Sorted by skill id.
-    pub(crate) skills: Vec<Req>,
+    pub(crate) skills: SmallList<Req, AGENT_SKILLS_INLINE>,
     /// `skill_mask` of `skills`.
     pub(crate) skill_mask: u64,
     /// Sorted, no duplicates.
@@ -33,7 +41,7 @@ pub(crate) struct Agent {
     /// Consecutive offers rejected or timed out.
     pub(crate) missed_in_row: u32,
     /// Open offers, oldest first.
-    pub(crate) offers: Vec<OfferId>,
+    pub(crate) offers: SmallList<OfferId, AGENT_OFFERS_INLINE>,
     /// Due time of the armed after-call-work timer.
     pub(crate) acw_due: Option<Timestamp>,
     /// Listed in `Router::pending_agents`.
@@ -125,18 +133,18 @@ impl Agent {
     }
 
     pub(crate) fn satisfies(&self, needed: &[Req]) -> bool {
-        satisfies(&self.skills, needed)
+        satisfies(&self.skills[..], needed)
     }
 
     /// `satisfies`, with the requirements' `skill_mask` checked first.
     pub(crate) fn satisfies_masked(&self, needed: &[Req], needed_mask: u64) -> bool {
-        needed_mask & !self.skill_mask == 0 && satisfies(&self.skills, needed)
+        needed_mask & !self.skill_mask == 0 && satisfies(&self.skills[..], needed)
     }
 
     pub(crate) fn free_key(&self, queue: &QueueConfig) -> FreeKey {
         let rank = match queue.strategy {
             Strategy::LongestIdle => 0,
-            Strategy::BestSkill => u32::MAX - level_sum(&self.skills, &queue.skills),
+            Strategy::BestSkill => u32::MAX - level_sum(&self.skills[..], &queue.skills),
         };
         FreeKey {
             unqualified: !self.satisfies(&queue.skills),
@@ -176,7 +184,7 @@ impl Router {
                 let agent = Agent {
                     id,
                     slot: 0,
-                    skills: Vec::new(),
+                    skills: SmallList::new(NO_SKILL),
                     skill_mask: 0,
                     departments: Vec::new(),
                     served: ServedList::new(Vec::new()),
@@ -185,7 +193,7 @@ impl Router {
                     load: [0; Channel::COUNT],
                     idle_since: [now; Channel::COUNT],
                     missed_in_row: 0,
-                    offers: Vec::new(),
+                    offers: SmallList::new(OfferId(0)),
                     acw_due: None,
                     pending: false,
                     touched: false,
@@ -213,7 +221,7 @@ impl Router {
         });
         agent.served = ServedList::new(served.collect());
         agent.skill_mask = skill_mask(&profile.skills);
-        agent.skills = profile.skills;
+        agent.skills = SmallList::from_vec(profile.skills, NO_SKILL);
         agent.departments = profile.departments;
         agent.capacity = profile.capacity;
         agent.synced = None;
@@ -269,7 +277,7 @@ impl Router {
 
     /// Ends every open offer of the agent as Revoked; the tasks wait again.
     fn revoke_offers(&mut self, id: AgentId) {
-        let offers = self.agents.get(&id).map(|a| a.offers.clone()).unwrap_or_default();
+        let offers = self.agents.get(&id).map(|a| a.offers.to_vec()).unwrap_or_default();
         for offer in offers {
             let closed = self.close_offer(offer, OfferEnd::Revoked);
             assert!(closed.is_ok(), "the agent's open offer {offer:?} exists");

@@ -74,7 +74,7 @@ impl Router {
         for (id, agent) in self.agents.iter() {
             assert_eq!(agent.id, id);
             assert_eq!(self.agents.get(&id).map(|a| a.slot), Some(agent.slot), "slot of {id:?}");
-            assert_eq!(agent.skill_mask, skill_mask(&agent.skills), "skill mask of {id:?}");
+            assert_eq!(agent.skill_mask, skill_mask(&agent.skills[..]), "skill mask of {id:?}");
             assert!(!agent.pending || self.has_pending_work(), "{id:?} left pending");
             assert!(!agent.touched || self.has_pending_work(), "{id:?} left touched");
             let recount = load.get(&id).copied().unwrap_or_default();
@@ -85,7 +85,7 @@ impl Router {
             }
             let open = offers_of.get(&id).copied().unwrap_or_default();
             assert_eq!(agent.offers.len(), open, "open offers of {id:?}");
-            for offer in &agent.offers {
+            for offer in agent.offers.iter() {
                 assert_eq!(self.offers.get(offer).map(|o| o.agent), Some(id));
             }
             match (&agent.status, agent.acw_due) {

@@ -38,6 +38,7 @@
 //! - `overflow`, `timers`: time-driven steps (overflow, offer expiry, end of after-call work).
 //! - `invariants`: [`Router::check_invariants`], the full recount used by tests.
 //! - `limits`: bounds only the router needs; `validate` checks configuration against them.
+//! - `small_list`: short lists kept inside their owner (an agent's skills and offers).
 //! - `id_hash`: hashing of ids, and the `SlotIndex` from id to slot behind the dense tables.
 
 mod agent;
@@ -58,6 +59,7 @@ mod queue;
 mod queue_table;
 mod router;
 mod signature;
+mod small_list;
 mod sorted_deque;
 mod task;
 mod task_table;
@@ -73,19 +75,3 @@ pub use error::RoutingError;
 pub use event::{OfferEnd, RoutingEvent};
 pub use router::Router;
 pub use view::{AgentStatus, AgentView, QueueSnapshot, TaskState, TaskView};
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn sizes() {
-        use std::mem::size_of;
-        eprintln!("Task {}", size_of::<Option<crate::task::Task>>());
-        eprintln!("Agent {}", size_of::<crate::agent::Agent>());
-        eprintln!("Served {}", size_of::<crate::agent::Served>());
-        eprintln!("FreeKey {}", size_of::<crate::queue::FreeKey>());
-        eprintln!("WaitEntry {}", size_of::<crate::partition::WaitEntry>());
-        eprintln!("StageEntry {}", size_of::<crate::queue::StageEntry>());
-        eprintln!("Event {}", size_of::<crate::RoutingEvent>());
-        eprintln!("Offer {}", size_of::<crate::offer::Offer>());
-        eprintln!("AgentStatus {}", size_of::<crate::AgentStatus>());
-    }
-}

@@ -147,7 +147,7 @@ impl Router {
         *offer.unwrap_or_else(|| panic!("offered task {:?} has no open offer", agent.id))
     }
 
-    pub fn handle_enqueue(&mut self, now: Timestamp, task: TaskSpec) -> Result<(), RoutingError> {
+    pub fn handle_enqueue(&mut self, now: Timestamp, mut task: TaskSpec) -> Result<(), RoutingError> {
         self.observe(now);
         if self.tasks.contains_key(&task.id) {
             return Err(RoutingError::DuplicateTask(task.id));
@@ -155,7 +155,7 @@ impl Router {
         let slot =
             self.queues.slot_of(&task.queue).ok_or(RoutingError::UnknownQueue(task.queue))?;
         let queue = self.queues.at(slot);
-        let own_skills = validate::requirements(&task.skills, "task")?;
+        let own_skills = validate::requirements(std::mem::take(&mut task.skills), "task")?;
         if queue.waiting() >= queue.config.depth_max {
             return Err(RoutingError::QueueFull(task.queue));
         }
