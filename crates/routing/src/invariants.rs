@@ -40,7 +40,7 @@ impl Router {
                     let entry = task.entry(queue.config.aging_ms_per_level);
                     assert!(partition.contains(&entry), "{id:?} not in its queue");
                     let stage = queue.stages.get(usize::from(task.stage)).expect("stage exists");
-                    let staged = (task.entered_at, task.seq, id, task.slot);
+                    let staged = (task.entered_at, task.seq, task.slot);
                     assert!(stage.contains(&staged), "{id:?} not staged");
                 }
                 TaskState::Offered { agent, offer } => {

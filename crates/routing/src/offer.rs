@@ -51,7 +51,7 @@ impl Router {
         let task = self.tasks.at_mut(task_slot);
         let task_id = task.id;
         let queue = self.queues.at_mut(task.queue_slot);
-        // `Router::leave_waiting`, with the task and queue in hand.
+        // `Router::leave_waiting_at`, with the task and queue in hand.
         assert_eq!(task.phase, Phase::Waiting, "only waiting tasks are offered");
         let entry = task.entry(queue.config.aging_ms_per_level);
         let stage = (usize::from(task.stage), task.lane_hint, task.stage_hint);

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use domain::{TaskId, Timestamp};
+use domain::Timestamp;
 
 use crate::aging::order_key;
 use crate::queue::StageEntry;
@@ -26,7 +26,6 @@ pub(crate) struct WaitEntry {
     pub(crate) neg_key: i128,
     pub(crate) entered_at: Timestamp,
     pub(crate) seq: u64,
-    pub(crate) task: TaskId,
     /// Carried so that heads of different queues compare without a task lookup.
     pub(crate) priority: i32,
     /// The task's slot in the task table, so that the task is offered without the id index.
@@ -36,16 +35,16 @@ pub(crate) struct WaitEntry {
 impl WaitEntry {
     pub(crate) fn new(
         priority: i32,
-        (entered_at, seq, task, slot): StageEntry,
+        (entered_at, seq, slot): StageEntry,
         aging_ms_per_level: u64,
     ) -> WaitEntry {
         let neg_key = -order_key(priority, entered_at, aging_ms_per_level);
-        WaitEntry { neg_key, entered_at, seq, task, priority, slot }
+        WaitEntry { neg_key, entered_at, seq, priority, slot }
     }
 
     /// Its key in a priority lane and in an overflow stage.
     pub(crate) fn lane_key(&self) -> StageEntry {
-        (self.entered_at, self.seq, self.task, self.slot)
+        (self.entered_at, self.seq, self.slot)
     }
 }
 
@@ -112,7 +111,7 @@ impl Partition {
                 None => self.rest.insert(entry).then_some(NO_HINT),
             }
         };
-        let hint = hint.unwrap_or_else(|| panic!("task {:?} queued twice", entry.task));
+        let hint = hint.unwrap_or_else(|| panic!("task at slot {} queued twice", entry.slot));
         self.len += 1;
         if self.len == 1 || entry < self.head {
             self.head = entry;
@@ -129,7 +128,7 @@ impl Partition {
         let in_lane =
             at.is_some_and(|at| self.lanes[at].tasks.remove_hinted(&entry.lane_key(), hint));
         let removed = in_lane || self.rest.remove(entry);
-        assert!(removed, "task {:?} not waiting", entry.task);
+        assert!(removed, "task at slot {} not waiting", entry.slot);
         self.len -= 1;
         if self.len == 0 || *entry != self.head {
             return false;
@@ -197,7 +196,7 @@ mod tests {
                 let priority = (r % 12) as i32 - 2;
                 // Mostly in order; every fifth entry is dated back, like a moved task.
                 let at = seq as i64 * 10 - if r.is_multiple_of(5) { 5_000 } else { 0 };
-                let key = (Timestamp::from_millis(at), seq, TaskId(seq), seq as u32);
+                let key = (Timestamp::from_millis(at), seq, seq as u32);
                 let entry = WaitEntry::new(priority, key, aging);
                 model.insert(entry);
                 match partition.as_mut() {

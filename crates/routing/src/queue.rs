@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use domain::limits::QUEUES_MAX;
-use domain::{AgentId, TaskId, Timestamp};
+use domain::{AgentId, Timestamp};
 
 use crate::free_index::FreeIndex;
 use crate::partition::{Partition, WaitEntry};
@@ -37,8 +37,9 @@ impl FreeKey {
 
 /// Position of a waiting task in its overflow stage: by entry into the router (`seq` is
 /// unique, so the order is total). Last, the task's slot in the task table: whoever takes an
-/// entry out reaches the task without the id index.
-pub(crate) type StageEntry = (Timestamp, u64, TaskId, u32);
+/// entry out reaches the task without the id index. No id: small entries keep stages and
+/// lanes (one entry per waiting task each) compact.
+pub(crate) type StageEntry = (Timestamp, u64, u32);
 
 pub(crate) struct QueueState {
     /// Skills sorted by id; overflow rules sorted by `after_ms`.
@@ -151,7 +152,7 @@ impl QueueState {
         };
         let staged = entry.lane_key();
         let hint = self.stages[stage].insert_hinted(staged);
-        let hint = hint.unwrap_or_else(|| panic!("task {:?} staged twice", entry.task));
+        let hint = hint.unwrap_or_else(|| panic!("task at slot {} staged twice", entry.slot));
         self.waiting += 1;
         if self.stages[stage].first() == Some(&staged) {
             self.rearm_stage(stage, timers);
@@ -168,7 +169,7 @@ impl QueueState {
         timers: &mut Timers,
     ) {
         let at = self.partition_sigs.iter().position(|&(s, _)| s == sig);
-        let at = at.unwrap_or_else(|| panic!("partition of waiting task {:?}", entry.task));
+        let at = at.unwrap_or_else(|| panic!("partition of waiting task at slot {}", entry.slot));
         let aging = self.config.aging_ms_per_level;
         let partition = &mut self.partitions[at];
         let head_changed = partition.remove(entry, lane_hint, aging);
@@ -183,7 +184,7 @@ impl QueueState {
         let staged = entry.lane_key();
         let was_first = self.stages[stage].first() == Some(&staged);
         let removed = self.stages[stage].remove_hinted(&staged, hint);
-        assert!(removed, "task {:?} not staged", entry.task);
+        assert!(removed, "task at slot {} not staged", entry.slot);
         self.waiting -= 1;
         if was_first {
             self.rearm_stage(stage, timers);
@@ -232,9 +233,9 @@ impl QueueState {
         timers.set_queue_due(self.slot, self.stage_due.iter().flatten().min().copied());
     }
 
-    /// Waiting task ids, for reconfiguration.
-    fn waiting_tasks(&self) -> Vec<TaskId> {
-        self.stages.iter().flat_map(|s| s.iter().map(|&(_, _, task, _)| task)).collect()
+    /// Waiting tasks' slots, for reconfiguration.
+    fn waiting_tasks(&self) -> Vec<u32> {
+        self.stages.iter().flat_map(|s| s.iter().map(|&(_, _, slot)| slot)).collect()
     }
 }
 
@@ -278,7 +279,7 @@ impl Router {
         // Out under the old configuration (their order keys depend on it), back in under the
         // new one.
         for &task in &waiting {
-            self.leave_waiting(task);
+            self.leave_waiting_at(task);
         }
         let state = self.queues.get_mut(&id).expect("looked up above");
         assert_eq!(state.waiting, 0, "every waiting task left");
@@ -293,7 +294,7 @@ impl Router {
             self.mark_pending_agent(agent);
         }
         for task in waiting {
-            self.enter_waiting(task);
+            self.enter_waiting_at(task);
         }
         Ok(())
     }

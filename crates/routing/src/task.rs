@@ -107,7 +107,7 @@ impl Task {
     /// Its place in the queue order; `aging_ms_per_level` is its queue's, which does not change
     /// while the task waits (a queue upsert takes waiting tasks out first).
     pub(crate) fn entry(&self, aging_ms_per_level: u64) -> WaitEntry {
-        let key = (self.entered_at, self.seq, self.id, self.slot);
+        let key = (self.entered_at, self.seq, self.slot);
         WaitEntry::new(self.priority, key, aging_ms_per_level)
     }
 }
@@ -305,14 +305,8 @@ impl Router {
         self.sigs.release(task.sig);
     }
 
-    /// Puts a task (state Waiting) into its queue's order and overflow stage, with its
+    /// Puts a task (by slot, state Waiting) into its queue's order and overflow stage, with its
     /// requirements recomputed if its queue changed since.
-    pub(crate) fn enter_waiting(&mut self, id: TaskId) {
-        let slot = self.tasks.get(&id).expect("caller looked the task up").slot;
-        self.enter_waiting_at(slot);
-    }
-
-    /// [`Router::enter_waiting`] for a task by its slot.
     /// Returns whether the task is the only one waiting with its signature in its queue.
     pub(crate) fn enter_waiting_at(&mut self, slot: u32) -> bool {
         let task = self.tasks.at(slot);
@@ -330,13 +324,7 @@ impl Router {
         first
     }
 
-    /// Takes a waiting task out of its queue's order and overflow stage.
-    pub(crate) fn leave_waiting(&mut self, id: TaskId) {
-        let slot = self.tasks.slot_of(&id).expect("caller looked the task up");
-        self.leave_waiting_at(slot);
-    }
-
-    /// [`Router::leave_waiting`] for a task by its slot.
+    /// Takes a waiting task (by slot) out of its queue's order and overflow stage.
     pub(crate) fn leave_waiting_at(&mut self, slot: u32) {
         let task = self.tasks.at(slot);
         assert_eq!(task.phase, Phase::Waiting, "only waiting tasks are queued");
