@@ -74,7 +74,7 @@ impl ServedList {
         if list.len() > SERVED_INLINE {
             return ServedList::Heap(list);
         }
-        let unused = Served { queue: QueueId(0), slot: 0, free_key: None };
+        let unused = Served { queue: QueueId(0), slot: 0, qualified: false, free_key: None };
         let mut items = [unused; SERVED_INLINE];
         items[..list.len()].copy_from_slice(&list);
         // At most SERVED_INLINE, checked above.
@@ -107,6 +107,9 @@ pub(crate) struct Served {
     pub(crate) queue: QueueId,
     /// The queue's slot in the queue table.
     pub(crate) slot: u32,
+    /// The agent meets the queue's own skills (kept by `upsert_agent` and `upsert_queue`): if
+    /// not, only relaxed tasks of the queue are for it.
+    pub(crate) qualified: bool,
     /// This agent's entry in the queue's free index, if any.
     pub(crate) free_key: Option<FreeKey>,
 }
@@ -141,13 +144,14 @@ impl Agent {
         needed_mask & !self.skill_mask == 0 && satisfies(&self.skills[..], needed)
     }
 
-    pub(crate) fn free_key(&self, queue: &QueueConfig) -> FreeKey {
+    /// Its entry in the queue's free index; `qualified` is its `Served::qualified` there.
+    pub(crate) fn free_key(&self, queue: &QueueConfig, qualified: bool) -> FreeKey {
         let rank = match queue.strategy {
             Strategy::LongestIdle => 0,
             Strategy::BestSkill => u32::MAX - level_sum(&self.skills[..], &queue.skills),
         };
         FreeKey {
-            unqualified: !self.satisfies(&queue.skills),
+            unqualified: !qualified,
             rank,
             idle_since: self.idle_since[queue.channel.index()],
             agent: self.id,
@@ -217,7 +221,8 @@ impl Router {
         let queues = &self.queues;
         let served = profile.queues.iter().map(|&queue| {
             let slot = queues.slot_of(&queue).expect("validated above");
-            Served { queue, slot, free_key: None }
+            let qualified = satisfies(&profile.skills, &queues.at(slot).config.skills);
+            Served { queue, slot, qualified, free_key: None }
         });
         agent.served = ServedList::new(served.collect());
         agent.skill_mask = skill_mask(&profile.skills);
@@ -329,7 +334,9 @@ impl Router {
         agent.synced = Some(state);
         for i in 0..agent.served.len() {
             let queue = self.queues.at_mut(agent.served[i].slot);
-            let wanted = agent.free_for(&queue.config).then(|| agent.free_key(&queue.config));
+            let qualified = agent.served[i].qualified;
+            let wanted =
+                agent.free_for(&queue.config).then(|| agent.free_key(&queue.config, qualified));
             let current = &mut agent.served[i].free_key;
             if wanted != *current {
                 if let Some(old) = current.take() {

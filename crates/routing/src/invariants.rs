@@ -105,7 +105,10 @@ impl Router {
                 assert_eq!(self.queues.slot_of(qid), Some(served.slot), "slot of {qid:?}");
                 memberships += 1;
                 assert!(queue.members.contains(&id), "{id:?} missing from members of {qid:?}");
-                let wanted = agent.free_for(&queue.config).then(|| agent.free_key(&queue.config));
+                let qualified = agent.satisfies(&queue.config.skills);
+                assert_eq!(served.qualified, qualified, "qualification of {id:?} for {qid:?}");
+                let free = agent.free_for(&queue.config);
+                let wanted = free.then(|| agent.free_key(&queue.config, qualified));
                 if !agent.touched {
                     assert_eq!(*key, wanted, "free index entry of {id:?} in {qid:?} is stale");
                 }

@@ -228,7 +228,7 @@ impl Router {
             // Partitions are sorted by head: the first one the agent qualifies for is the best.
             // Every signature but the relaxed one holds the queue's own skills: an agent
             // lacking them can only take a relaxed task.
-            let at = if agent.satisfies(&queue.config.skills) {
+            let at = if served.qualified {
                 let mut sigs = queue.partition_sigs.iter();
                 sigs.position(|&(sig, mask)| agent.satisfies_masked(self.sigs.reqs(sig), mask))
             } else {

@@ -9,7 +9,7 @@ use domain::{AgentId, Timestamp};
 
 use crate::free_index::FreeIndex;
 use crate::partition::{Partition, WaitEntry};
-use crate::signature::SigId;
+use crate::signature::{satisfies, SigId};
 use crate::sorted_deque::{Hint, SortedDeque};
 use crate::timers::Timers;
 use crate::validate;
@@ -288,9 +288,14 @@ impl Router {
         state.generation = generation;
         state.stages = (0..=rules).map(|_| SortedDeque::default()).collect();
         state.stage_due = vec![None; rules];
+        let skills = self.queues.get(&id).expect("looked up above").config.skills.clone();
         for agent in members {
             // Rank, channel or department may have changed; sync recomputes the entries.
-            self.agents.get_mut(&agent).expect("members exist").synced = None;
+            let member = self.agents.get_mut(&agent).expect("members exist");
+            member.synced = None;
+            let qualified = satisfies(&member.skills[..], &skills);
+            let served = member.served.iter_mut().find(|s| s.queue == id);
+            served.expect("members serve the queue").qualified = qualified;
             self.mark_pending_agent(agent);
         }
         for task in waiting {
