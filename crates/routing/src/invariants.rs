@@ -64,7 +64,10 @@ impl Router {
         // task is offered twice and no offer outlives its task.
         for (&offer, record) in &self.offers {
             let task = self.tasks.get(&record.task).expect("offer's task exists");
-            assert_eq!(self.task_state(task.slot), TaskState::Offered { agent: record.agent, offer });
+            assert_eq!(
+                self.task_state(task.slot),
+                TaskState::Offered { agent: record.agent, offer }
+            );
             assert_eq!(self.tasks.at(record.task_slot).id, record.task, "task slot of {offer:?}");
             assert_eq!(self.agents.at(record.agent_slot).id, record.agent, "agent slot");
             assert!(self.timers.contains(record.expires_at, Timer::Offer(offer)));

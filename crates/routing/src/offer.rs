@@ -4,8 +4,8 @@
 use domain::{AgentId, OfferId, TaskId, Timestamp};
 
 use crate::router::{list_pending, list_touched};
-use crate::timers::Timer;
 use crate::task::Phase;
+use crate::timers::Timer;
 use crate::{OfferEnd, Router, RoutingError, RoutingEvent};
 
 #[derive(Clone, Copy, Debug)]

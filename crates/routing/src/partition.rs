@@ -123,7 +123,12 @@ impl Partition {
     /// Takes a waiting task out; returns whether the head changed. The head of an emptied
     /// partition is stale: the queue drops it.
     /// `hint` is what [`Partition::insert`] returned for it.
-    pub(crate) fn remove(&mut self, entry: &WaitEntry, hint: Hint, aging_ms_per_level: u64) -> bool {
+    pub(crate) fn remove(
+        &mut self,
+        entry: &WaitEntry,
+        hint: Hint,
+        aging_ms_per_level: u64,
+    ) -> bool {
         let at = self.lanes.iter().position(|l| l.priority == entry.priority);
         let in_lane =
             at.is_some_and(|at| self.lanes[at].tasks.remove_hinted(&entry.lane_key(), hint));

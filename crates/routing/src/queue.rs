@@ -65,6 +65,7 @@ pub(crate) struct QueueState {
     /// `Partition::reuse`): partitions of rare signatures come and go all the time, and
     /// growing fresh buffers each time costs more than the decision. Never more than the most
     /// partitions the queue has held at once.
+    #[expect(clippy::vec_box, reason = "they go back to `partitions` as they are")]
     spare: Vec<Box<Partition>>,
     /// Waiting tasks by overflow stage (the index of their next rule; the last stage holds
     /// tasks with no rule left), each by entry time. Stage `i` comes due in entry order, so one

@@ -197,7 +197,8 @@ impl<K: Ord + Copy> SortedDeque<K> {
 
     pub(crate) fn contains(&self, key: &K) -> bool {
         let in_run = self.run.binary_search_by(|s| s.key.cmp(key));
-        in_run.is_ok_and(|at| self.run[at].live) || (self.side_may_hold(key) && self.side.contains(key))
+        in_run.is_ok_and(|at| self.run[at].live)
+            || (self.side_may_hold(key) && self.side.contains(key))
     }
 
     /// Live keys, ascending.

@@ -147,7 +147,11 @@ impl Router {
         *offer.unwrap_or_else(|| panic!("offered task {:?} has no open offer", agent.id))
     }
 
-    pub fn handle_enqueue(&mut self, now: Timestamp, mut task: TaskSpec) -> Result<(), RoutingError> {
+    pub fn handle_enqueue(
+        &mut self,
+        now: Timestamp,
+        mut task: TaskSpec,
+    ) -> Result<(), RoutingError> {
         self.observe(now);
         if self.tasks.contains_key(&task.id) {
             return Err(RoutingError::DuplicateTask(task.id));

@@ -6,8 +6,8 @@
 
 use domain::TaskId;
 
-use crate::id_hash::SlotIndex;
 use crate::id_hash::IdMap;
+use crate::id_hash::SlotIndex;
 use crate::task::{Task, TaskCold, TaskExtra};
 
 #[derive(Default)]
