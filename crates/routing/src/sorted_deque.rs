@@ -173,6 +173,11 @@ impl<K: Ord + Copy> SortedDeque<K> {
         self.run.pop_front();
         self.base = self.base.wrapping_add(1);
         self.drop_dead_front();
+        if self.run.is_empty() {
+            // Back to the start of the buffer (positions are unchanged): a short run cycling
+            // through a buffer grown in a burst would touch a cold cache line at each push.
+            self.run.clear();
+        }
     }
 
     /// Returns whether the key was present.
