@@ -146,7 +146,6 @@ impl Router {
             assert_eq!(self.timers.queue_due(queue.slot), earliest, "stage timers of {qid:?}");
             for (i, partition) in queue.partitions.iter().enumerate() {
                 partition.check();
-                partition.check_fronts(queue.config.aging_ms_per_level);
                 let mask = skill_mask(self.sigs.reqs(partition.sig));
                 assert_eq!(queue.partition_sigs[i], (partition.sig, mask), "partition list");
                 assert!(partition.len() > 0, "empty partition kept in {qid:?}");

@@ -52,9 +52,6 @@ impl WaitEntry {
 struct Lane {
     priority: i32,
     tasks: SortedDeque<StageEntry>,
-    /// Its first task's entry (none when empty): a new head is the best of these, without
-    /// recomputing every lane's key.
-    front: Option<WaitEntry>,
 }
 
 /// Never empty while held by its queue.
@@ -97,7 +94,7 @@ impl Partition {
             None => self.lanes.iter().position(|l| l.tasks.is_empty()).or_else(|| {
                 (self.lanes.len() < PRIORITY_LANES_MAX).then(|| {
                     let tasks = SortedDeque::default();
-                    self.lanes.push(Lane { priority: entry.priority, tasks, front: None });
+                    self.lanes.push(Lane { priority: entry.priority, tasks });
                     self.lanes.len() - 1
                 })
             }),
@@ -109,11 +106,7 @@ impl Partition {
                 Some(at) => {
                     let lane = &mut self.lanes[at];
                     lane.priority = entry.priority;
-                    let hint = lane.tasks.insert_hinted(entry.lane_key());
-                    if hint.is_some() && lane.front.is_none_or(|f| entry < f) {
-                        lane.front = Some(entry);
-                    }
-                    hint
+                    lane.tasks.insert_hinted(entry.lane_key())
                 }
                 None => self.rest.insert(entry).then_some(NO_HINT),
             }
@@ -137,25 +130,15 @@ impl Partition {
         aging_ms_per_level: u64,
     ) -> bool {
         let at = self.lanes.iter().position(|l| l.priority == entry.priority);
-        let in_lane = at.is_some_and(|at| {
-            let lane = &mut self.lanes[at];
-            let removed = lane.tasks.remove_hinted(&entry.lane_key(), hint);
-            if removed && lane.front == Some(*entry) {
-                let first = lane.tasks.first();
-                lane.front =
-                    first.map(|&key| WaitEntry::new(lane.priority, key, aging_ms_per_level));
-            }
-            removed
-        });
+        let in_lane =
+            at.is_some_and(|at| self.lanes[at].tasks.remove_hinted(&entry.lane_key(), hint));
         let removed = in_lane || self.rest.remove(entry);
         assert!(removed, "task at slot {} not waiting", entry.slot);
         self.len -= 1;
         if self.len == 0 || *entry != self.head {
             return false;
         }
-        let fronts = self.lanes.iter().filter_map(|lane| lane.front);
-        let first = fronts.chain(self.rest.first().copied()).min();
-        self.head = first.expect("a non-empty partition has a first");
+        self.head = self.first(aging_ms_per_level).expect("a non-empty partition has a first");
         true
     }
 
@@ -164,22 +147,13 @@ impl Partition {
         lane.is_some_and(|l| l.tasks.contains(&entry.lane_key())) || self.rest.contains(entry)
     }
 
-    /// The best entry, recomputed from the lanes (for the invariants).
+    /// The best entry, from the lane fronts.
     pub(crate) fn first(&self, aging_ms_per_level: u64) -> Option<WaitEntry> {
         let fronts = self.lanes.iter().filter_map(|lane| {
             let key = lane.tasks.first()?;
             Some(WaitEntry::new(lane.priority, *key, aging_ms_per_level))
         });
         fronts.chain(self.rest.first().copied()).min()
-    }
-
-    /// Asserts that each lane's cached front is its first task's entry.
-    pub(crate) fn check_fronts(&self, aging_ms_per_level: u64) {
-        for lane in &self.lanes {
-            let first = lane.tasks.first();
-            let entry = first.map(|&key| WaitEntry::new(lane.priority, key, aging_ms_per_level));
-            assert_eq!(lane.front, entry, "stale front of the priority {} lane", lane.priority);
-        }
     }
 
     /// Asserts the representation: lanes of distinct levels, counted in `len`.
@@ -247,7 +221,6 @@ mod tests {
             assert_eq!(p.first(aging), Some(p.head));
             if seq % 500 == 0 {
                 p.check();
-                p.check_fronts(aging);
                 assert!(model.iter().all(|e| p.contains(e)));
             }
         }
