@@ -34,6 +34,10 @@ pub(crate) struct Agent {
     /// Queues served, sorted by id, no duplicates, all known; with this agent's entry in each
     /// one's free index.
     pub(crate) served: ServedList,
+    /// This agent's entry in the free index of each served queue (same order), if any. Apart
+    /// from `served`: a release reads the served queues, and only a change of free state (a
+    /// sync) reads these.
+    pub(crate) free_keys: Vec<Option<FreeKey>>,
     pub(crate) capacity: [u32; Channel::COUNT],
     pub(crate) status: AgentStatus,
     pub(crate) load: [u32; Channel::COUNT],
@@ -74,7 +78,7 @@ impl ServedList {
         if list.len() > SERVED_INLINE {
             return ServedList::Heap(list);
         }
-        let unused = Served { queue: QueueId(0), slot: 0, qualified: false, free_key: None };
+        let unused = Served { queue: QueueId(0), slot: 0, qualified: false };
         let mut items = [unused; SERVED_INLINE];
         items[..list.len()].copy_from_slice(&list);
         // At most SERVED_INLINE, checked above.
@@ -110,14 +114,18 @@ pub(crate) struct Served {
     /// The agent meets the queue's own skills (kept by `upsert_agent` and `upsert_queue`): if
     /// not, only relaxed tasks of the queue are for it.
     pub(crate) qualified: bool,
-    /// This agent's entry in the queue's free index, if any.
-    pub(crate) free_key: Option<FreeKey>,
 }
 
 impl Agent {
     pub(crate) fn serves(&self, queue: QueueId) -> Option<&Served> {
         let at = self.served.binary_search_by_key(&queue, |s| s.queue).ok()?;
         Some(&self.served[at])
+    }
+
+    /// Its entry in the free index of a queue it serves.
+    pub(crate) fn free_key_in(&self, queue: QueueId) -> Option<FreeKey> {
+        let at = self.served.binary_search_by_key(&queue, |s| s.queue).ok()?;
+        self.free_keys[at]
     }
 
     /// Could take one more task of this queue now, skills aside.
@@ -192,6 +200,7 @@ impl Router {
                     skill_mask: 0,
                     departments: Vec::new(),
                     served: ServedList::new(Vec::new()),
+                    free_keys: Vec::new(),
                     capacity: [0; Channel::COUNT],
                     status: AgentStatus::Offline,
                     load: [0; Channel::COUNT],
@@ -208,9 +217,9 @@ impl Router {
         }
         let agent = self.agents.get_mut(&id).expect("inserted or found above");
         // Leave the old queues' indexes and member sets, then join the new ones.
-        for served in agent.served.iter() {
+        for (served, key) in agent.served.iter().zip(agent.free_keys.iter()) {
             let queue = self.queues.at_mut(served.slot);
-            if let Some(key) = &served.free_key {
+            if let Some(key) = key {
                 assert!(queue.free.remove(key), "free index entry of {id:?} was present");
             }
             queue.members.remove(&id);
@@ -222,9 +231,10 @@ impl Router {
         let served = profile.queues.iter().map(|&queue| {
             let slot = queues.slot_of(&queue).expect("validated above");
             let qualified = satisfies(&profile.skills, &queues.at(slot).config.skills);
-            Served { queue, slot, qualified, free_key: None }
+            Served { queue, slot, qualified }
         });
         agent.served = ServedList::new(served.collect());
+        agent.free_keys = vec![None; agent.served.len()];
         agent.skill_mask = skill_mask(&profile.skills);
         agent.skills = SmallList::from_vec(profile.skills, NO_SKILL);
         agent.departments = profile.departments;
@@ -337,7 +347,7 @@ impl Router {
             let qualified = agent.served[i].qualified;
             let wanted =
                 agent.free_for(&queue.config).then(|| agent.free_key(&queue.config, qualified));
-            let current = &mut agent.served[i].free_key;
+            let current = &mut agent.free_keys[i];
             if wanted != *current {
                 if let Some(old) = current.take() {
                     assert!(queue.free.remove(&old), "free index entry of {id:?} was present");

@@ -102,8 +102,9 @@ impl Router {
             }
             let sorted = agent.served.windows(2).all(|w| w[0].queue < w[1].queue);
             assert!(sorted, "served queues of {id:?} sorted");
-            for served in agent.served.iter() {
-                let (qid, key) = (&served.queue, &served.free_key);
+            assert_eq!(agent.free_keys.len(), agent.served.len(), "free keys of {id:?}");
+            for (served, key) in agent.served.iter().zip(agent.free_keys.iter()) {
+                let qid = &served.queue;
                 let queue = self.queues.get(qid).expect("agent's queue exists");
                 assert_eq!(self.queues.slot_of(qid), Some(served.slot), "slot of {qid:?}");
                 memberships += 1;
@@ -163,8 +164,8 @@ impl Router {
             for key in queue.free.iter() {
                 let agent = self.agents.get(&key.agent).expect("indexed agent exists");
                 assert!(queue.members.contains(&key.agent));
-                let served = agent.serves(qid).expect("indexed agent serves the queue");
-                assert_eq!(served.free_key, Some(*key), "free index and agent disagree");
+                assert!(agent.serves(qid).is_some(), "indexed agent serves the queue");
+                assert_eq!(agent.free_key_in(qid), Some(*key), "free index and agent disagree");
                 if self.has_pending_work() {
                     continue;
                 }
@@ -184,8 +185,7 @@ impl Router {
             member_total += queue.members.len();
         }
         assert_eq!(memberships, member_total, "member sets match the agents' queue lists");
-        let served = self.agents.values().flat_map(|a| a.served.iter());
-        let keys = served.filter(|s| s.free_key.is_some()).count();
+        let keys = self.agents.values().flat_map(|a| a.free_keys.iter()).flatten().count();
         assert_eq!(free_entries, keys, "free indexes hold exactly the agents' entries");
         assert!(counts.is_empty(), "tasks in unknown queues");
         self.timers.check();
