@@ -6,6 +6,7 @@ use domain::{AgentId, Channel, DepartmentId, OfferId, QueueId, Timestamp};
 use crate::limits::BREAK_REASON_BYTES_MAX;
 use crate::queue::FreeKey;
 use crate::signature::{level_sum, satisfies, skill_mask, Req};
+use crate::small_list::SmallList;
 use crate::timers::Timer;
 use crate::validate;
 use crate::{
@@ -13,12 +14,19 @@ use crate::{
     MISSED_OFFERS_REASON,
 };
 
+/// Skills kept inside the agent; most agents hold a few.
+const AGENT_SKILLS_INLINE: usize = 6;
+/// Open offers kept inside the agent; most agents hold one or two.
+const AGENT_OFFERS_INLINE: usize = 3;
+/// Fills unused inline skill places; never read.
+const NO_SKILL: Req = (domain::SkillId(0), domain::SkillLevel::MIN);
+
 pub(crate) struct Agent {
     pub(crate) id: AgentId,
     /// Its slot in the agent table, set there.
     pub(crate) slot: u32,
     /// Sorted by skill id.
-    pub(crate) skills: Vec<Req>,
+    pub(crate) skills: SmallList<Req, AGENT_SKILLS_INLINE>,
     /// `skill_mask` of `skills`.
     pub(crate) skill_mask: u64,
     /// Sorted, no duplicates.
@@ -26,6 +34,10 @@ pub(crate) struct Agent {
     /// Queues served, sorted by id, no duplicates, all known; with this agent's entry in each
     /// one's free index.
     pub(crate) served: ServedList,
+    /// This agent's entry in the free index of each served queue (same order), if any. Apart
+    /// from `served`: a release reads the served queues, and only a change of free state (a
+    /// sync) reads these.
+    pub(crate) free_keys: Vec<Option<FreeKey>>,
     pub(crate) capacity: [u32; Channel::COUNT],
     pub(crate) status: AgentStatus,
     pub(crate) load: [u32; Channel::COUNT],
@@ -33,7 +45,7 @@ pub(crate) struct Agent {
     /// Consecutive offers rejected or timed out.
     pub(crate) missed_in_row: u32,
     /// Open offers, oldest first.
-    pub(crate) offers: Vec<OfferId>,
+    pub(crate) offers: SmallList<OfferId, AGENT_OFFERS_INLINE>,
     /// Due time of the armed after-call-work timer.
     pub(crate) acw_due: Option<Timestamp>,
     /// Listed in `Router::pending_agents`.
@@ -66,7 +78,7 @@ impl ServedList {
         if list.len() > SERVED_INLINE {
             return ServedList::Heap(list);
         }
-        let unused = Served { queue: QueueId(0), slot: 0, free_key: None };
+        let unused = Served { queue: QueueId(0), slot: 0, qualified: false };
         let mut items = [unused; SERVED_INLINE];
         items[..list.len()].copy_from_slice(&list);
         // At most SERVED_INLINE, checked above.
@@ -99,14 +111,21 @@ pub(crate) struct Served {
     pub(crate) queue: QueueId,
     /// The queue's slot in the queue table.
     pub(crate) slot: u32,
-    /// This agent's entry in the queue's free index, if any.
-    pub(crate) free_key: Option<FreeKey>,
+    /// The agent meets the queue's own skills (kept by `upsert_agent` and `upsert_queue`): if
+    /// not, only relaxed tasks of the queue are for it.
+    pub(crate) qualified: bool,
 }
 
 impl Agent {
     pub(crate) fn serves(&self, queue: QueueId) -> Option<&Served> {
         let at = self.served.binary_search_by_key(&queue, |s| s.queue).ok()?;
         Some(&self.served[at])
+    }
+
+    /// Its entry in the free index of a queue it serves.
+    pub(crate) fn free_key_in(&self, queue: QueueId) -> Option<FreeKey> {
+        let at = self.served.binary_search_by_key(&queue, |s| s.queue).ok()?;
+        self.free_keys[at]
     }
 
     /// Could take one more task of this queue now, skills aside.
@@ -125,24 +144,26 @@ impl Agent {
     }
 
     pub(crate) fn satisfies(&self, needed: &[Req]) -> bool {
-        satisfies(&self.skills, needed)
+        satisfies(&self.skills[..], needed)
     }
 
     /// `satisfies`, with the requirements' `skill_mask` checked first.
     pub(crate) fn satisfies_masked(&self, needed: &[Req], needed_mask: u64) -> bool {
-        needed_mask & !self.skill_mask == 0 && satisfies(&self.skills, needed)
+        needed_mask & !self.skill_mask == 0 && satisfies(&self.skills[..], needed)
     }
 
-    pub(crate) fn free_key(&self, queue: &QueueConfig) -> FreeKey {
+    /// Its entry in the queue's free index; `qualified` is its `Served::qualified` there.
+    pub(crate) fn free_key(&self, queue: &QueueConfig, qualified: bool) -> FreeKey {
         let rank = match queue.strategy {
             Strategy::LongestIdle => 0,
-            Strategy::BestSkill => u32::MAX - level_sum(&self.skills, &queue.skills),
+            Strategy::BestSkill => u32::MAX - level_sum(&self.skills[..], &queue.skills),
         };
         FreeKey {
-            unqualified: !self.satisfies(&queue.skills),
+            unqualified: !qualified,
             rank,
             idle_since: self.idle_since[queue.channel.index()],
             agent: self.id,
+            slot: self.slot,
         }
     }
 }
@@ -175,16 +196,17 @@ impl Router {
                 let agent = Agent {
                     id,
                     slot: 0,
-                    skills: Vec::new(),
+                    skills: SmallList::new(NO_SKILL),
                     skill_mask: 0,
                     departments: Vec::new(),
                     served: ServedList::new(Vec::new()),
+                    free_keys: Vec::new(),
                     capacity: [0; Channel::COUNT],
                     status: AgentStatus::Offline,
                     load: [0; Channel::COUNT],
                     idle_since: [now; Channel::COUNT],
                     missed_in_row: 0,
-                    offers: Vec::new(),
+                    offers: SmallList::new(OfferId(0)),
                     acw_due: None,
                     pending: false,
                     touched: false,
@@ -195,9 +217,9 @@ impl Router {
         }
         let agent = self.agents.get_mut(&id).expect("inserted or found above");
         // Leave the old queues' indexes and member sets, then join the new ones.
-        for served in agent.served.iter() {
+        for (served, key) in agent.served.iter().zip(agent.free_keys.iter()) {
             let queue = self.queues.at_mut(served.slot);
-            if let Some(key) = &served.free_key {
+            if let Some(key) = key {
                 assert!(queue.free.remove(key), "free index entry of {id:?} was present");
             }
             queue.members.remove(&id);
@@ -208,11 +230,13 @@ impl Router {
         let queues = &self.queues;
         let served = profile.queues.iter().map(|&queue| {
             let slot = queues.slot_of(&queue).expect("validated above");
-            Served { queue, slot, free_key: None }
+            let qualified = satisfies(&profile.skills, &queues.at(slot).config.skills);
+            Served { queue, slot, qualified }
         });
         agent.served = ServedList::new(served.collect());
+        agent.free_keys = vec![None; agent.served.len()];
         agent.skill_mask = skill_mask(&profile.skills);
-        agent.skills = profile.skills;
+        agent.skills = SmallList::from_vec(profile.skills, NO_SKILL);
         agent.departments = profile.departments;
         agent.capacity = profile.capacity;
         agent.synced = None;
@@ -268,7 +292,7 @@ impl Router {
 
     /// Ends every open offer of the agent as Revoked; the tasks wait again.
     fn revoke_offers(&mut self, id: AgentId) {
-        let offers = self.agents.get(&id).map(|a| a.offers.clone()).unwrap_or_default();
+        let offers = self.agents.get(&id).map(|a| a.offers.to_vec()).unwrap_or_default();
         for offer in offers {
             let closed = self.close_offer(offer, OfferEnd::Revoked);
             assert!(closed.is_ok(), "the agent's open offer {offer:?} exists");
@@ -309,13 +333,7 @@ impl Router {
         }
     }
 
-    /// Brings the agent's entries in its queues' free indexes up to date.
-    pub(crate) fn sync_free(&mut self, id: AgentId) {
-        let slot = self.agents.get(&id).expect("agents are never removed").slot;
-        self.sync_free_at(slot);
-    }
-
-    /// [`Router::sync_free`] for an agent by its slot.
+    /// Brings the agent's (by slot) entries in its queues' free indexes up to date.
     pub(crate) fn sync_free_at(&mut self, slot: u32) {
         let agent = self.agents.at_mut(slot);
         let id = agent.id;
@@ -326,8 +344,10 @@ impl Router {
         agent.synced = Some(state);
         for i in 0..agent.served.len() {
             let queue = self.queues.at_mut(agent.served[i].slot);
-            let wanted = agent.free_for(&queue.config).then(|| agent.free_key(&queue.config));
-            let current = &mut agent.served[i].free_key;
+            let qualified = agent.served[i].qualified;
+            let wanted =
+                agent.free_for(&queue.config).then(|| agent.free_key(&queue.config, qualified));
+            let current = &mut agent.free_keys[i];
             if wanted != *current {
                 if let Some(old) = current.take() {
                     assert!(queue.free.remove(&old), "free index entry of {id:?} was present");

@@ -52,12 +52,18 @@ impl Precedence {
     /// Whether `self` is served before `other`: higher effective priority, then older, then
     /// earlier enqueued.
     pub(crate) fn before(&self, other: &Precedence) -> bool {
+        self.order(other) == Ordering::Less
+    }
+
+    /// Serving order: `Less` when `self` is served first.
+    pub(crate) fn order(&self, other: &Precedence) -> Ordering {
         // Bounded by limits::AGING_MS_PER_LEVEL_MAX, so the products stay far inside i128.
-        match (self.num * other.den).cmp(&(other.num * self.den)) {
-            Ordering::Greater => true,
-            Ordering::Less => false,
-            Ordering::Equal => (self.entered_at, self.seq) < (other.entered_at, other.seq),
-        }
+        let by_priority = if self.den == other.den {
+            other.num.cmp(&self.num)
+        } else {
+            (other.num * self.den).cmp(&(self.num * other.den))
+        };
+        by_priority.then_with(|| (self.entered_at, self.seq).cmp(&(other.entered_at, other.seq)))
     }
 }
 

@@ -63,6 +63,9 @@ macro_rules! raw_id {
 }
 raw_id!(domain::TaskId, domain::AgentId, domain::QueueId);
 
+/// Consecutive ids given consecutive buckets: two cache lines of buckets.
+const RUN_IDS: u64 = 8;
+
 /// Marks a vacant bucket; slots are bounded by the tables' limits, far below it.
 const VACANT: u32 = u32::MAX;
 
@@ -96,10 +99,14 @@ impl<K: RawId> SlotIndex<K> {
         self.len
     }
 
-    /// The home bucket: Fibonacci hashing spreads sequential ids evenly.
+    /// The home bucket. Ids come in runs of [`RUN_IDS`] consecutive values: Fibonacci hashing
+    /// of the run number spreads runs evenly (whatever the ids' stride), and ids of one run
+    /// take consecutive buckets. Stores hand out ids in sequence, so a new task's bucket is
+    /// next to the previous one's, in a cache line just used, rather than a cold one.
     fn home(&self, key: u64) -> usize {
         // Only called with buckets, so the shift is below 64.
-        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+        let run = (key / RUN_IDS).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift;
+        (run as usize).wrapping_add((key % RUN_IDS) as usize) & self.mask()
     }
 
     fn mask(&self) -> usize {

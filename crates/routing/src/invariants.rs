@@ -29,17 +29,18 @@ impl Router {
             assert_eq!(self.tasks.at(task.slot).id, id, "slot of {id:?}");
             assert!(!task.pending, "{id:?} left pending");
             *sig_refs.entry(task.sig).or_default() += 1;
-            let queue = self.queues.get(&task.queue).expect("task's queue exists");
-            assert_eq!(self.queues.slot_of(&task.queue), Some(task.queue_slot), "slot of {id:?}");
-            let count = counts.entry(task.queue).or_default();
-            match task.state {
+            let queue = self.queues.at(task.queue_slot);
+            let qid = queue.config.id;
+            assert_eq!(self.queues.slot_of(&qid), Some(task.queue_slot), "slot of {id:?}");
+            let count = counts.entry(qid).or_default();
+            match self.task_state(task.slot) {
                 TaskState::Waiting => {
                     count.waiting += 1;
                     let partition = queue.partition(task.sig).expect("waiting task's partition");
                     let entry = task.entry(queue.config.aging_ms_per_level);
                     assert!(partition.contains(&entry), "{id:?} not in its queue");
                     let stage = queue.stages.get(usize::from(task.stage)).expect("stage exists");
-                    let staged = (task.entered_at, task.seq, id, task.slot);
+                    let staged = (task.entered_at, task.seq, task.slot);
                     assert!(stage.contains(&staged), "{id:?} not staged");
                 }
                 TaskState::Offered { agent, offer } => {
@@ -57,11 +58,16 @@ impl Router {
                 }
             }
         }
+        let flagged = self.tasks.iter().filter(|(_, t)| t.extra).count();
+        assert_eq!(flagged, self.tasks.extras_len(), "task extras match their flags");
         // Each offer belongs to exactly one task in state Offered with this very offer, so no
         // task is offered twice and no offer outlives its task.
         for (&offer, record) in &self.offers {
             let task = self.tasks.get(&record.task).expect("offer's task exists");
-            assert_eq!(task.state, TaskState::Offered { agent: record.agent, offer });
+            assert_eq!(
+                self.task_state(task.slot),
+                TaskState::Offered { agent: record.agent, offer }
+            );
             assert_eq!(self.tasks.at(record.task_slot).id, record.task, "task slot of {offer:?}");
             assert_eq!(self.agents.at(record.agent_slot).id, record.agent, "agent slot");
             assert!(self.timers.contains(record.expires_at, Timer::Offer(offer)));
@@ -71,7 +77,7 @@ impl Router {
         for (id, agent) in self.agents.iter() {
             assert_eq!(agent.id, id);
             assert_eq!(self.agents.get(&id).map(|a| a.slot), Some(agent.slot), "slot of {id:?}");
-            assert_eq!(agent.skill_mask, skill_mask(&agent.skills), "skill mask of {id:?}");
+            assert_eq!(agent.skill_mask, skill_mask(&agent.skills[..]), "skill mask of {id:?}");
             assert!(!agent.pending || self.has_pending_work(), "{id:?} left pending");
             assert!(!agent.touched || self.has_pending_work(), "{id:?} left touched");
             let recount = load.get(&id).copied().unwrap_or_default();
@@ -82,7 +88,7 @@ impl Router {
             }
             let open = offers_of.get(&id).copied().unwrap_or_default();
             assert_eq!(agent.offers.len(), open, "open offers of {id:?}");
-            for offer in &agent.offers {
+            for offer in agent.offers.iter() {
                 assert_eq!(self.offers.get(offer).map(|o| o.agent), Some(id));
             }
             match (&agent.status, agent.acw_due) {
@@ -96,13 +102,17 @@ impl Router {
             }
             let sorted = agent.served.windows(2).all(|w| w[0].queue < w[1].queue);
             assert!(sorted, "served queues of {id:?} sorted");
-            for served in agent.served.iter() {
-                let (qid, key) = (&served.queue, &served.free_key);
+            assert_eq!(agent.free_keys.len(), agent.served.len(), "free keys of {id:?}");
+            for (served, key) in agent.served.iter().zip(agent.free_keys.iter()) {
+                let qid = &served.queue;
                 let queue = self.queues.get(qid).expect("agent's queue exists");
                 assert_eq!(self.queues.slot_of(qid), Some(served.slot), "slot of {qid:?}");
                 memberships += 1;
                 assert!(queue.members.contains(&id), "{id:?} missing from members of {qid:?}");
-                let wanted = agent.free_for(&queue.config).then(|| agent.free_key(&queue.config));
+                let qualified = agent.satisfies(&queue.config.skills);
+                assert_eq!(served.qualified, qualified, "qualification of {id:?} for {qid:?}");
+                let free = agent.free_for(&queue.config);
+                let wanted = free.then(|| agent.free_key(&queue.config, qualified));
                 if !agent.touched {
                     assert_eq!(*key, wanted, "free index entry of {id:?} in {qid:?} is stale");
                 }
@@ -154,8 +164,8 @@ impl Router {
             for key in queue.free.iter() {
                 let agent = self.agents.get(&key.agent).expect("indexed agent exists");
                 assert!(queue.members.contains(&key.agent));
-                let served = agent.serves(qid).expect("indexed agent serves the queue");
-                assert_eq!(served.free_key, Some(*key), "free index and agent disagree");
+                assert!(agent.serves(qid).is_some(), "indexed agent serves the queue");
+                assert_eq!(agent.free_key_in(qid), Some(*key), "free index and agent disagree");
                 if self.has_pending_work() {
                     continue;
                 }
@@ -175,8 +185,7 @@ impl Router {
             member_total += queue.members.len();
         }
         assert_eq!(memberships, member_total, "member sets match the agents' queue lists");
-        let served = self.agents.values().flat_map(|a| a.served.iter());
-        let keys = served.filter(|s| s.free_key.is_some()).count();
+        let keys = self.agents.values().flat_map(|a| a.free_keys.iter()).flatten().count();
         assert_eq!(free_entries, keys, "free indexes hold exactly the agents' entries");
         assert!(counts.is_empty(), "tasks in unknown queues");
         self.timers.check();

@@ -38,6 +38,7 @@
 //! - `overflow`, `timers`: time-driven steps (overflow, offer expiry, end of after-call work).
 //! - `invariants`: [`Router::check_invariants`], the full recount used by tests.
 //! - `limits`: bounds only the router needs; `validate` checks configuration against them.
+//! - `small_list`: short lists kept inside their owner (an agent's skills and offers).
 //! - `id_hash`: hashing of ids, and the `SlotIndex` from id to slot behind the dense tables.
 
 mod agent;
@@ -58,6 +59,7 @@ mod queue;
 mod queue_table;
 mod router;
 mod signature;
+mod small_list;
 mod sorted_deque;
 mod task;
 mod task_table;

@@ -26,12 +26,16 @@
 //! lacking the queue's own skills). That is a full scan at worst, bounded by the queue's free
 //! members, and paid once per signature that finds no agent rather than once per task.
 
-use domain::{AgentId, TaskId, Timestamp};
+use domain::{TaskId, Timestamp};
 
 use crate::aging::Precedence;
 use crate::queue::FreeKey;
 use crate::signature::SigId;
-use crate::{Router, TaskState};
+use crate::task::Phase;
+use crate::Router;
+
+/// Pending tasks that `Router::drop_settled` counts per partition by sorting; beyond, by a map.
+const DROP_SETTLED_SORT_MAX: usize = 64;
 
 impl Router {
     #[inline]
@@ -52,51 +56,55 @@ impl Router {
     fn match_pending(&mut self, now: Timestamp) {
         let mut tasks = std::mem::take(&mut self.pending_tasks);
         let mut agents = std::mem::take(&mut self.pending_agents);
-        tasks.retain(|id| match self.tasks.get_mut(id) {
+        tasks.retain(|&(slot, id)| match self.tasks.live_at_mut(slot, id) {
             Some(task) => {
                 task.pending = false;
-                task.state == TaskState::Waiting
+                task.phase == Phase::Waiting
             }
             None => false,
         });
-        for id in &agents {
-            if let Some(agent) = self.agents.get_mut(id) {
-                agent.pending = false;
-            }
+        for &slot in &agents {
+            self.agents.at_mut(slot).pending = false;
         }
         let fast = tasks.is_empty() && agents.len() == 1;
         if !fast {
             self.sync_touched();
         }
-        if tasks.len() > 1 {
-            self.sort_by_precedence(now, &mut tasks);
-        }
+        // Settled tasks go first: a burst of overflow steps makes many pending tasks, most of
+        // them behind others of their partition, and sorting the rest costs less. The order
+        // of the survivors does not depend on it.
         if !tasks.is_empty() {
             self.drop_settled(&mut tasks);
         }
-        for &task in &tasks {
+        // Free indexes only shrink until step 3, so a task whose queue has no free agent now
+        // gets none in step 1; without missed agents (kept in its extras) step 2 skips it too.
+        tasks.retain(|&(slot, _)| {
+            let task = self.tasks.at(slot);
+            task.extra || self.queues.at(task.queue_slot).free.len() > 0
+        });
+        if tasks.len() > 1 {
+            self.sort_by_precedence(now, &mut tasks);
+        }
+        for &(task, _) in &tasks {
             if let Some(agent) = self.select_agent(task, false) {
-                self.make_offer(now, task, agent);
-                self.sync_free(agent);
+                self.make_offer_at(now, task, agent);
+                self.sync_free_at(agent);
             }
         }
-        for &task in &tasks {
-            let Some(t) = self.tasks.get(&task) else {
-                continue;
-            };
-            if t.state != TaskState::Waiting {
+        for &(task, _) in &tasks {
+            if self.tasks.at(task).phase != Phase::Waiting {
                 continue;
             }
-            for missed in t.missed_agents() {
-                if !agents.contains(&missed) {
-                    agents.push(missed);
+            let Some(extra) = self.tasks.extra(task) else { continue };
+            for missed in extra.missed_agents() {
+                let slot = self.agents.get(&missed).expect("agents are never removed").slot;
+                if !agents.contains(&slot) {
+                    agents.push(slot);
                 }
             }
         }
         for &agent in &agents {
-            if let Some(slot) = self.agents.get(&agent).map(|a| a.slot) {
-                self.serve_agent(now, slot, fast);
-            }
+            self.serve_agent(now, agent, fast);
         }
         self.sync_touched();
         assert!(!self.has_pending_work(), "matching created pending work");
@@ -110,59 +118,78 @@ impl Router {
     /// more tasks than pending ones holds a task that waited before this input; by the
     /// matching invariant no agent free before the input may take it, and agents freed by the
     /// input are pending and look at the heads themselves in step 3.
-    fn drop_settled(&mut self, tasks: &mut Vec<TaskId>) {
+    fn drop_settled(&mut self, tasks: &mut Vec<(u32, TaskId)>) {
+        let key_of = |router: &Router, slot: u32| -> (u32, SigId) {
+            let task = router.tasks.at(slot);
+            (task.queue_slot, task.sig)
+        };
+        if let [(slot, _)] = tasks[..] {
+            // One task: pending alone in its partition unless others wait there.
+            let (queue, sig) = key_of(self, slot);
+            if self.queues.at(queue).partition(sig).is_some_and(|p| p.len() > 1) {
+                tasks.clear();
+            }
+            return;
+        }
+        if tasks.len() > DROP_SETTLED_SORT_MAX {
+            // A burst of overflow steps: count per partition in a map rather than sort.
+            let mut counts = std::mem::take(&mut self.scratch_counts);
+            counts.clear();
+            for &(slot, _) in tasks.iter() {
+                *counts.entry(key_of(self, slot)).or_default() += 1;
+            }
+            tasks.retain(|&(slot, _)| {
+                let (queue, sig) = key_of(self, slot);
+                let pending = counts.get(&(queue, sig)).copied().unwrap_or_default();
+                let queue = self.queues.at(queue);
+                queue.partition(sig).is_none_or(|p| p.len() <= pending)
+            });
+            self.scratch_counts = counts;
+            return;
+        }
         let mut keys = std::mem::take(&mut self.scratch_keys);
         keys.clear();
-        let key_of = |router: &Router, id: &TaskId| -> (domain::QueueId, SigId) {
-            let task = router.tasks.get(id).expect("pending tasks were filtered to live ones");
-            (task.queue, task.sig)
-        };
-        keys.extend(tasks.iter().map(|id| key_of(self, id)));
+        keys.extend(tasks.iter().map(|&(slot, _)| key_of(self, slot)));
         keys.sort_unstable();
-        tasks.retain(|id| {
-            let (queue, sig) = key_of(self, id);
+        tasks.retain(|&(slot, _)| {
+            let (queue, sig) = key_of(self, slot);
             let pending = keys.partition_point(|k| *k <= (queue, sig))
                 - keys.partition_point(|k| *k < (queue, sig));
-            let queue = self.queues.get(&queue).expect("queues are never removed");
+            let queue = self.queues.at(queue);
             queue.partition(sig).is_none_or(|p| p.len() <= pending)
         });
         self.scratch_keys = keys;
     }
 
     /// Best first; each task's precedence is computed once.
-    fn sort_by_precedence(&self, now: Timestamp, tasks: &mut [TaskId]) {
-        let mut keyed: Vec<(Precedence, TaskId)> =
-            tasks.iter().map(|&id| (self.precedence(now, id), id)).collect();
-        keyed.sort_unstable_by(|(a, _), (b, _)| {
-            if a.before(b) {
-                std::cmp::Ordering::Less
-            } else if b.before(a) {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        });
-        for (slot, (_, id)) in tasks.iter_mut().zip(keyed) {
-            *slot = id;
+    fn sort_by_precedence(&mut self, now: Timestamp, tasks: &mut [(u32, TaskId)]) {
+        let mut keyed = std::mem::take(&mut self.scratch_precedence);
+        keyed.clear();
+        keyed.extend(tasks.iter().map(|&task| (self.precedence(now, task.0), task)));
+        keyed.sort_unstable_by(|(a, _), (b, _)| a.order(b));
+        for (slot, &(_, task)) in tasks.iter_mut().zip(&keyed) {
+            *slot = task;
         }
+        self.scratch_precedence = keyed;
     }
 
-    fn precedence(&self, now: Timestamp, id: TaskId) -> Precedence {
-        let task = self.tasks.get(&id).expect("pending tasks were filtered to live ones");
+    fn precedence(&self, now: Timestamp, slot: u32) -> Precedence {
+        let task = self.tasks.at(slot);
         let queue = self.queues.at(task.queue_slot);
         let aging = queue.config.aging_ms_per_level;
         Precedence::at(now, task.priority, task.entered_at, aging, task.seq)
     }
 
-    /// The free agent the task's queue prefers for it: the first in the free index with the
-    /// task's skills, skipping agents that missed it unless `allow_missed` and nobody else.
-    /// Only a relaxed task (no requirement) looks at agents lacking the queue's own skills.
-    /// Requires synced free indexes.
-    fn select_agent(&self, task_id: TaskId, allow_missed: bool) -> Option<AgentId> {
-        let task = self.tasks.get(&task_id)?;
-        if task.state != TaskState::Waiting {
+    /// The free agent (by slot) the task's queue prefers for the task (by slot): the first in
+    /// the free index with the task's skills, skipping agents that missed it unless
+    /// `allow_missed` and nobody else. Only a relaxed task (no requirement) looks at agents
+    /// lacking the queue's own skills. Requires synced free indexes.
+    fn select_agent(&self, task_slot: u32, allow_missed: bool) -> Option<u32> {
+        let task = self.tasks.at(task_slot);
+        if task.phase != Phase::Waiting {
             return None;
         }
+        let extra = self.tasks.extra(task_slot);
         let queue = self.queues.at(task.queue_slot);
         let (needed, needed_mask) = (self.sigs.reqs(task.sig), self.sigs.mask(task.sig));
         // Taking none of the unqualified part keeps one iterator type without boxing it.
@@ -171,16 +198,16 @@ impl Router {
         let candidates = merge_by_preference(queue.free.qualified(), unqualified);
         let mut fallback = None;
         for key in candidates {
-            let agent = self.agents.get(&key.agent).expect("indexed agents exist");
+            let agent = self.agents.at(key.slot);
             assert!(agent.free_for(&queue.config), "free index lists busy {:?}", key.agent);
             if !agent.satisfies_masked(needed, needed_mask) {
                 continue;
             }
-            if !task.missed_by(key.agent) {
-                return Some(key.agent);
+            if !extra.is_some_and(|e| e.missed_by(key.agent)) {
+                return Some(key.slot);
             }
             if allow_missed && fallback.is_none() {
-                fallback = Some(key.agent);
+                fallback = Some(key.slot);
             }
         }
         fallback
@@ -189,24 +216,29 @@ impl Router {
     /// The best waiting task the agent may take now: the best head among the partitions of
     /// the queues it is free for whose signature it satisfies. Inside a queue heads compare by
     /// their static key; only each queue's best is compared across queues at `now`.
-    /// Takes the agent's slot; returns the task's id and slot.
-    fn best_head_for(&self, now: Timestamp, agent_slot: u32) -> Option<(TaskId, u32)> {
+    /// Takes the agent's slot; returns the task's slot.
+    fn best_head_for(&self, now: Timestamp, agent_slot: u32) -> Option<u32> {
         let agent = self.agents.at(agent_slot);
-        let mut best: Option<(Precedence, (TaskId, u32))> = None;
+        let mut best: Option<(Precedence, u32)> = None;
         for served in agent.served.iter() {
             let queue = self.queues.at(served.slot);
-            if !agent.free_for(&queue.config) {
+            if !agent.free_for(&queue.config) || queue.heads.is_empty() {
                 continue;
             }
             // Partitions are sorted by head: the first one the agent qualifies for is the best.
-            let mut sigs = queue.partition_sigs.iter();
-            let at =
-                sigs.position(|&(sig, mask)| agent.satisfies_masked(self.sigs.reqs(sig), mask));
+            // Every signature but the relaxed one holds the queue's own skills: an agent
+            // lacking them can only take a relaxed task.
+            let at = if served.qualified {
+                let mut sigs = queue.partition_sigs.iter();
+                sigs.position(|&(sig, mask)| agent.satisfies_masked(self.sigs.reqs(sig), mask))
+            } else {
+                queue.partition_sigs.iter().position(|&(sig, _)| sig == SigId::NONE)
+            };
             let Some(head) = at.map(|at| &queue.heads[at]) else { continue };
             let aging = queue.config.aging_ms_per_level;
             let prec = Precedence::at(now, head.priority, head.entered_at, aging, head.seq);
             if best.as_ref().is_none_or(|(b, _)| prec.before(b)) {
-                best = Some((prec, (head.task, head.slot)));
+                best = Some((prec, head.slot));
             }
         }
         best.map(|(_, task)| task)
@@ -214,14 +246,12 @@ impl Router {
 
     /// Lets a freed agent (by slot) take work until it is full or nothing fits.
     fn serve_agent(&mut self, now: Timestamp, agent_slot: u32, fast: bool) {
-        while let Some((task, slot)) = self.best_head_for(now, agent_slot) {
+        while let Some(slot) = self.best_head_for(now, agent_slot) {
             if fast {
                 self.make_offer_at(now, slot, agent_slot);
             } else {
                 // The agent itself is in the index, so someone is always found.
-                let chosen = self.select_agent(task, true);
-                let chosen =
-                    chosen.and_then(|id| self.agents.get(&id)).map_or(agent_slot, |a| a.slot);
+                let chosen = self.select_agent(slot, true).unwrap_or(agent_slot);
                 self.make_offer_at(now, slot, chosen);
                 self.sync_free_at(chosen);
             }

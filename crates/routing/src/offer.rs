@@ -3,9 +3,10 @@
 
 use domain::{AgentId, OfferId, TaskId, Timestamp};
 
-use crate::router::list_touched;
+use crate::router::{list_pending, list_touched};
+use crate::task::Phase;
 use crate::timers::Timer;
-use crate::{OfferEnd, Router, RoutingError, RoutingEvent, TaskState};
+use crate::{OfferEnd, Router, RoutingError, RoutingEvent};
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Offer {
@@ -43,24 +44,17 @@ impl Router {
         self.count_miss(closed.agent);
     }
 
-    /// Offers a waiting task to an agent free for its queue (checked here).
-    pub(crate) fn make_offer(&mut self, now: Timestamp, task_id: TaskId, agent_id: AgentId) {
-        let slot = self.tasks.get(&task_id).expect("matched task exists").slot;
-        let agent_slot = self.agents.get(&agent_id).expect("matched agent exists").slot;
-        self.make_offer_at(now, slot, agent_slot);
-    }
-
-    /// [`Router::make_offer`] for a task and an agent by their slots.
+    /// Offers a waiting task to an agent free for its queue (checked here), both by slot.
     pub(crate) fn make_offer_at(&mut self, now: Timestamp, task_slot: u32, agent_slot: u32) {
         let offer = OfferId(self.next_offer);
         self.next_offer += 1;
         let task = self.tasks.at_mut(task_slot);
         let task_id = task.id;
         let queue = self.queues.at_mut(task.queue_slot);
-        // `Router::leave_waiting`, with the task and queue in hand.
-        assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are offered");
+        // `Router::leave_waiting_at`, with the task and queue in hand.
+        assert_eq!(task.phase, Phase::Waiting, "only waiting tasks are offered");
         let entry = task.entry(queue.config.aging_ms_per_level);
-        let stage = (usize::from(task.stage), task.stage_hint);
+        let stage = (usize::from(task.stage), task.lane_hint, task.stage_hint);
         queue.remove_waiting(task.sig, &entry, stage, &mut self.timers);
         let agent = self.agents.at_mut(agent_slot);
         let agent_id = agent.id;
@@ -73,7 +67,7 @@ impl Router {
         agent.load[channel.index()] += 1;
         agent.offers.push(offer);
         queue.offered += 1;
-        task.state = TaskState::Offered { agent: agent_id, offer };
+        task.phase = Phase::Offered;
         task.channel = channel;
         task.agent_slot = agent_slot;
         let expires_at = now.plus_ms(queue.config.offer_ms);
@@ -102,11 +96,9 @@ impl Router {
         self.timers.disarm(expires_at, Timer::Offer(offer));
         let task = self.tasks.at_mut(task_slot);
         assert_eq!(task.id, task_id, "an open offer's task exists");
-        assert_eq!(
-            task.state,
-            TaskState::Offered { agent: agent_id, offer },
-            "offer and task disagree"
-        );
+        // The record names the task; the task names the record's agent.
+        let agreed = task.phase == Phase::Offered && task.agent_slot == agent_slot;
+        assert!(agreed, "offer {offer:?} and task {task_id:?} disagree");
         let queue = self.queues.at_mut(task.queue_slot);
         let agent = self.agents.at_mut(agent_slot);
         let at = agent.offers.iter().position(|&o| o == offer);
@@ -121,7 +113,7 @@ impl Router {
             end,
         });
         if end == OfferEnd::Accepted {
-            task.state = TaskState::Assigned { agent: agent_id };
+            task.phase = Phase::Assigned;
             queue.assigned += 1;
             agent.missed_in_row = 0;
             return Ok(record);
@@ -129,13 +121,14 @@ impl Router {
         let ch = task.channel.index();
         assert!(agent.load[ch] > 0, "load of {agent_id:?} underflows");
         agent.load[ch] -= 1;
+        task.phase = Phase::Waiting;
         if end != OfferEnd::Revoked {
-            task.remember_miss(agent_id);
+            self.tasks.extra_mut(task_slot).remember_miss(agent_id);
         }
-        task.state = TaskState::Waiting;
         self.enter_waiting_at(task_slot);
-        self.mark_pending_task(task_id);
-        self.mark_pending_agent(agent_id);
+        self.mark_pending_task(task_slot);
+        let agent = self.agents.at_mut(agent_slot);
+        list_pending(agent, &mut self.pending_agents, &mut self.touched);
         Ok(record)
     }
 }

@@ -13,9 +13,10 @@
 //! - RelaxSkills lasts while the task stays in the queue; after a move the new queue's skills
 //!   and the task's own apply again.
 
-use domain::{QueueId, TaskId, Timestamp};
+use domain::{QueueId, Timestamp};
 
-use crate::{OverflowAction, Router, RoutingEvent, TaskState};
+use crate::task::Phase;
+use crate::{OverflowAction, Router, RoutingEvent};
 
 impl Router {
     /// The timer of a stage fired: every task of the stage that is due takes its step, except
@@ -35,9 +36,8 @@ impl Router {
         );
         // Overflow steps remove no task, so the slots stay valid throughout.
         for &slot in &due {
-            let task = self.tasks.at(slot);
-            if task.stepped != self.timeout_epoch {
-                self.apply_overflow(task.id);
+            if self.tasks.cold(slot).stepped != self.timeout_epoch {
+                self.apply_overflow(slot);
             }
         }
         due.clear();
@@ -48,29 +48,30 @@ impl Router {
         state.publish_due(&mut self.timers);
     }
 
-    /// Applies the next rule of a waiting task.
-    fn apply_overflow(&mut self, id: TaskId) {
-        let task = self.tasks.get(&id).expect("staged tasks are live");
-        assert_eq!(task.state, TaskState::Waiting, "a staged task waits");
-        let from = task.queue;
+    /// Applies the next rule of a waiting task (by slot).
+    fn apply_overflow(&mut self, slot: u32) {
+        let task = self.tasks.at(slot);
+        let id = task.id;
+        assert_eq!(task.phase, Phase::Waiting, "a staged task waits");
         let queue = self.queues.at(task.queue_slot);
+        let from = queue.config.id;
         let rule = queue.config.overflow.get(usize::from(task.stage));
         let action = rule.map(|r| r.action.clone());
         // A task is staged past the last rule only when no rule is left, and has no timer.
         let action = action.unwrap_or_else(|| panic!("{id:?} overflows past its queue's rules"));
-        self.leave_waiting(id);
+        self.leave_waiting_at(slot);
         let epoch = self.timeout_epoch;
-        let task = self.tasks.get_mut(&id).expect("looked up above");
-        task.stepped = epoch;
+        let (task, cold) = self.tasks.both_mut(slot);
+        cold.stepped = epoch;
         task.stage += 1;
         match action {
             OverflowAction::RelaxSkills => {
                 if task.relaxed {
-                    self.enter_waiting(id);
+                    self.enter_waiting_at(slot);
                     return;
                 }
                 task.relaxed = true;
-                self.requeue_changed(id);
+                self.requeue_changed(slot);
                 self.push_event(RoutingEvent::SkillsRelaxed { task: id });
             }
             OverflowAction::MoveTo(to) => {
@@ -79,18 +80,17 @@ impl Router {
                     let q = self.queues.at(slot);
                     q.waiting() < q.config.depth_max
                 });
-                let Some(slot) = room.filter(|_| to != from) else {
-                    self.enter_waiting(id);
+                let Some(to_slot) = room.filter(|_| to != from) else {
+                    self.enter_waiting_at(slot);
                     return;
                 };
-                task.queue = to;
-                task.queue_slot = slot;
+                task.queue_slot = to_slot;
                 task.relaxed = false;
                 task.stage = 0;
-                self.requeue_changed(id);
+                self.requeue_changed(slot);
                 self.push_event(RoutingEvent::Overflowed { task: id, from, to });
             }
         }
-        self.mark_pending_task(id);
+        self.mark_pending_task(slot);
     }
 }

@@ -8,12 +8,12 @@
 
 use std::collections::BTreeSet;
 
-use domain::{TaskId, Timestamp};
+use domain::Timestamp;
 
 use crate::aging::order_key;
 use crate::queue::StageEntry;
 use crate::signature::SigId;
-use crate::sorted_deque::SortedDeque;
+use crate::sorted_deque::{Hint, SortedDeque, NO_HINT};
 
 /// Priority levels with a lane of their own in one partition: the head is the best of the
 /// lane fronts, so this bounds the cost of finding it.
@@ -26,7 +26,6 @@ pub(crate) struct WaitEntry {
     pub(crate) neg_key: i128,
     pub(crate) entered_at: Timestamp,
     pub(crate) seq: u64,
-    pub(crate) task: TaskId,
     /// Carried so that heads of different queues compare without a task lookup.
     pub(crate) priority: i32,
     /// The task's slot in the task table, so that the task is offered without the id index.
@@ -36,16 +35,16 @@ pub(crate) struct WaitEntry {
 impl WaitEntry {
     pub(crate) fn new(
         priority: i32,
-        (entered_at, seq, task, slot): StageEntry,
+        (entered_at, seq, slot): StageEntry,
         aging_ms_per_level: u64,
     ) -> WaitEntry {
         let neg_key = -order_key(priority, entered_at, aging_ms_per_level);
-        WaitEntry { neg_key, entered_at, seq, task, priority, slot }
+        WaitEntry { neg_key, entered_at, seq, priority, slot }
     }
 
     /// Its key in a priority lane and in an overflow stage.
     pub(crate) fn lane_key(&self) -> StageEntry {
-        (self.entered_at, self.seq, self.task, self.slot)
+        (self.entered_at, self.seq, self.slot)
     }
 }
 
@@ -68,27 +67,27 @@ pub(crate) struct Partition {
 }
 
 impl Partition {
+    /// An empty partition: the caller inserts its first task at once.
     pub(crate) fn new(sig: SigId, entry: WaitEntry) -> Partition {
         let (lanes, rest) = (Vec::new(), BTreeSet::new());
-        let mut partition = Partition { sig, head: entry, lanes, rest, len: 0 };
-        partition.insert(entry);
-        partition
+        Partition { sig, head: entry, lanes, rest, len: 0 }
     }
 
     /// Makes an emptied partition (taken back from its queue) hold a new signature, reusing
-    /// its lane buffers: partitions of rare signatures come and go with every task.
-    pub(crate) fn reuse(&mut self, sig: SigId, entry: WaitEntry) {
+    /// its lane buffers: partitions of rare signatures come and go with every task. The caller
+    /// inserts its first task at once.
+    pub(crate) fn reuse(&mut self, sig: SigId) {
         assert_eq!(self.len, 0, "only an empty partition is reused");
         self.sig = sig;
-        self.insert(entry);
     }
 
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    /// Adds a waiting task; returns whether it became the head.
-    pub(crate) fn insert(&mut self, entry: WaitEntry) -> bool {
+    /// Adds a waiting task; returns whether it became the head, and where its lane put it
+    /// (for [`Partition::remove`]).
+    pub(crate) fn insert(&mut self, entry: WaitEntry) -> (bool, Hint) {
         let twice = !self.rest.is_empty() && self.rest.contains(&entry);
         let at = match self.lanes.iter().position(|l| l.priority == entry.priority) {
             Some(at) => Some(at),
@@ -100,31 +99,41 @@ impl Partition {
                 })
             }),
         };
-        let added = !twice
-            && match at {
+        let hint = if twice {
+            None
+        } else {
+            match at {
                 Some(at) => {
                     let lane = &mut self.lanes[at];
                     lane.priority = entry.priority;
-                    lane.tasks.insert(entry.lane_key())
+                    lane.tasks.insert_hinted(entry.lane_key())
                 }
-                None => self.rest.insert(entry),
-            };
-        assert!(added, "task {:?} queued twice", entry.task);
+                None => self.rest.insert(entry).then_some(NO_HINT),
+            }
+        };
+        let hint = hint.unwrap_or_else(|| panic!("task at slot {} queued twice", entry.slot));
         self.len += 1;
         if self.len == 1 || entry < self.head {
             self.head = entry;
-            return true;
+            return (true, hint);
         }
-        false
+        (false, hint)
     }
 
     /// Takes a waiting task out; returns whether the head changed. The head of an emptied
     /// partition is stale: the queue drops it.
-    pub(crate) fn remove(&mut self, entry: &WaitEntry, aging_ms_per_level: u64) -> bool {
+    /// `hint` is what [`Partition::insert`] returned for it.
+    pub(crate) fn remove(
+        &mut self,
+        entry: &WaitEntry,
+        hint: Hint,
+        aging_ms_per_level: u64,
+    ) -> bool {
         let at = self.lanes.iter().position(|l| l.priority == entry.priority);
-        let in_lane = at.is_some_and(|at| self.lanes[at].tasks.remove(&entry.lane_key()));
+        let in_lane =
+            at.is_some_and(|at| self.lanes[at].tasks.remove_hinted(&entry.lane_key(), hint));
         let removed = in_lane || self.rest.remove(entry);
-        assert!(removed, "task {:?} not waiting", entry.task);
+        assert!(removed, "task at slot {} not waiting", entry.slot);
         self.len -= 1;
         if self.len == 0 || *entry != self.head {
             return false;
@@ -184,7 +193,7 @@ mod tests {
                 };
                 model.remove(&entry);
                 let p = partition.as_mut().expect("holds the model's entries");
-                p.remove(&entry, aging);
+                p.remove(&entry, NO_HINT, aging);
                 if model.is_empty() {
                     partition = None;
                 }
@@ -192,14 +201,18 @@ mod tests {
                 let priority = (r % 12) as i32 - 2;
                 // Mostly in order; every fifth entry is dated back, like a moved task.
                 let at = seq as i64 * 10 - if r.is_multiple_of(5) { 5_000 } else { 0 };
-                let key = (Timestamp::from_millis(at), seq, TaskId(seq), seq as u32);
+                let key = (Timestamp::from_millis(at), seq, seq as u32);
                 let entry = WaitEntry::new(priority, key, aging);
                 model.insert(entry);
                 match partition.as_mut() {
                     Some(p) => {
                         p.insert(entry);
                     }
-                    None => partition = Some(Partition::new(SigId::NONE, entry)),
+                    None => {
+                        let mut p = Partition::new(SigId::NONE, entry);
+                        p.insert(entry);
+                        partition = Some(p);
+                    }
                 }
             }
             let Some(p) = partition.as_ref() else { continue };

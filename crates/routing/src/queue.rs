@@ -5,11 +5,11 @@
 use std::collections::BTreeSet;
 
 use domain::limits::QUEUES_MAX;
-use domain::{AgentId, TaskId, Timestamp};
+use domain::{AgentId, Timestamp};
 
 use crate::free_index::FreeIndex;
 use crate::partition::{Partition, WaitEntry};
-use crate::signature::SigId;
+use crate::signature::{satisfies, SigId};
 use crate::sorted_deque::{Hint, SortedDeque};
 use crate::timers::Timers;
 use crate::validate;
@@ -24,6 +24,8 @@ pub(crate) struct FreeKey {
     pub(crate) rank: u32,
     pub(crate) idle_since: Timestamp,
     pub(crate) agent: AgentId,
+    /// The agent's slot in the agent table; never decides the order (ids are unique).
+    pub(crate) slot: u32,
 }
 
 impl FreeKey {
@@ -35,8 +37,9 @@ impl FreeKey {
 
 /// Position of a waiting task in its overflow stage: by entry into the router (`seq` is
 /// unique, so the order is total). Last, the task's slot in the task table: whoever takes an
-/// entry out reaches the task without the id index.
-pub(crate) type StageEntry = (Timestamp, u64, TaskId, u32);
+/// entry out reaches the task without the id index. No id: small entries keep stages and
+/// lanes (one entry per waiting task each) compact.
+pub(crate) type StageEntry = (Timestamp, u64, u32);
 
 pub(crate) struct QueueState {
     /// Skills sorted by id; overflow rules sorted by `after_ms`.
@@ -58,8 +61,12 @@ pub(crate) struct QueueState {
     /// Head of each partition, in the same order: a freed agent compares heads and
     /// repositioning sorts them without following the partitions' boxes.
     pub(crate) heads: Vec<WaitEntry>,
-    /// The last emptied partition, kept for the next new signature (see `Partition::reuse`).
-    spare: Option<Box<Partition>>,
+    /// Emptied partitions, kept with their lane buffers for the next new signatures (see
+    /// `Partition::reuse`): partitions of rare signatures come and go all the time, and
+    /// growing fresh buffers each time costs more than the decision. Never more than the most
+    /// partitions the queue has held at once.
+    #[expect(clippy::vec_box, reason = "they go back to `partitions` as they are")]
+    spare: Vec<Box<Partition>>,
     /// Waiting tasks by overflow stage (the index of their next rule; the last stage holds
     /// tasks with no rule left), each by entry time. Stage `i` comes due in entry order, so one
     /// timer per stage (its first task's due time) replaces one timer per task.
@@ -86,7 +93,7 @@ impl QueueState {
             partitions: Vec::new(),
             partition_sigs: Vec::new(),
             heads: Vec::new(),
-            spare: None,
+            spare: Vec::new(),
             stages: (0..=rules).map(|_| SortedDeque::default()).collect(),
             stage_due: vec![None; rules],
             waiting: 0,
@@ -116,54 +123,59 @@ impl QueueState {
         entry: WaitEntry,
         stage: usize,
         timers: &mut Timers,
-    ) -> Hint {
-        match self.partition_sigs.iter().position(|&(s, _)| s == sig) {
+    ) -> (Hint, Hint, bool) {
+        let found = self.partition_sigs.iter().position(|&(s, _)| s == sig);
+        let lane_hint = match found {
             Some(at) => {
                 let p = &mut self.partitions[at];
-                if p.insert(entry) {
+                let (head, hint) = p.insert(entry);
+                if head {
                     self.heads[at] = p.head;
                     self.reposition(at);
                 }
+                hint
             }
             None => {
-                let partition = match self.spare.take() {
+                let mut partition = match self.spare.pop() {
                     Some(mut spare) => {
-                        spare.reuse(sig, entry);
+                        spare.reuse(sig);
                         spare
                     }
                     None => Box::new(Partition::new(sig, entry)),
                 };
+                let (_, hint) = partition.insert(entry);
                 self.heads.push(partition.head);
                 self.partitions.push(partition);
                 self.partition_sigs.push((sig, sig_mask));
                 self.reposition(self.partitions.len() - 1);
+                hint
             }
-        }
+        };
         let staged = entry.lane_key();
         let hint = self.stages[stage].insert_hinted(staged);
-        let hint = hint.unwrap_or_else(|| panic!("task {:?} staged twice", entry.task));
+        let hint = hint.unwrap_or_else(|| panic!("task at slot {} staged twice", entry.slot));
         self.waiting += 1;
         if self.stages[stage].first() == Some(&staged) {
             self.rearm_stage(stage, timers);
         }
-        hint
+        (lane_hint, hint, found.is_none())
     }
 
-    /// Takes a waiting task out; `hint` is what `insert_waiting` returned for it.
+    /// Takes a waiting task out; the hints are what `insert_waiting` returned for it.
     pub(crate) fn remove_waiting(
         &mut self,
         sig: SigId,
         entry: &WaitEntry,
-        (stage, hint): (usize, Hint),
+        (stage, lane_hint, hint): (usize, Hint, Hint),
         timers: &mut Timers,
     ) {
         let at = self.partition_sigs.iter().position(|&(s, _)| s == sig);
-        let at = at.unwrap_or_else(|| panic!("partition of waiting task {:?}", entry.task));
+        let at = at.unwrap_or_else(|| panic!("partition of waiting task at slot {}", entry.slot));
         let aging = self.config.aging_ms_per_level;
         let partition = &mut self.partitions[at];
-        let head_changed = partition.remove(entry, aging);
+        let head_changed = partition.remove(entry, lane_hint, aging);
         if partition.len() == 0 {
-            self.spare = Some(self.partitions.remove(at));
+            self.spare.push(self.partitions.remove(at));
             self.partition_sigs.remove(at);
             self.heads.remove(at);
         } else if head_changed {
@@ -173,7 +185,7 @@ impl QueueState {
         let staged = entry.lane_key();
         let was_first = self.stages[stage].first() == Some(&staged);
         let removed = self.stages[stage].remove_hinted(&staged, hint);
-        assert!(removed, "task {:?} not staged", entry.task);
+        assert!(removed, "task at slot {} not staged", entry.slot);
         self.waiting -= 1;
         if was_first {
             self.rearm_stage(stage, timers);
@@ -222,9 +234,9 @@ impl QueueState {
         timers.set_queue_due(self.slot, self.stage_due.iter().flatten().min().copied());
     }
 
-    /// Waiting task ids, for reconfiguration.
-    fn waiting_tasks(&self) -> Vec<TaskId> {
-        self.stages.iter().flat_map(|s| s.iter().map(|&(_, _, task, _)| task)).collect()
+    /// Waiting tasks' slots, for reconfiguration.
+    fn waiting_tasks(&self) -> Vec<u32> {
+        self.stages.iter().flat_map(|s| s.iter().map(|&(_, _, slot)| slot)).collect()
     }
 }
 
@@ -268,7 +280,7 @@ impl Router {
         // Out under the old configuration (their order keys depend on it), back in under the
         // new one.
         for &task in &waiting {
-            self.leave_waiting(task);
+            self.leave_waiting_at(task);
         }
         let state = self.queues.get_mut(&id).expect("looked up above");
         assert_eq!(state.waiting, 0, "every waiting task left");
@@ -277,13 +289,18 @@ impl Router {
         state.generation = generation;
         state.stages = (0..=rules).map(|_| SortedDeque::default()).collect();
         state.stage_due = vec![None; rules];
+        let skills = self.queues.get(&id).expect("looked up above").config.skills.clone();
         for agent in members {
             // Rank, channel or department may have changed; sync recomputes the entries.
-            self.agents.get_mut(&agent).expect("members exist").synced = None;
+            let member = self.agents.get_mut(&agent).expect("members exist");
+            member.synced = None;
+            let qualified = satisfies(&member.skills[..], &skills);
+            let served = member.served.iter_mut().find(|s| s.queue == id);
+            served.expect("members serve the queue").qualified = qualified;
             self.mark_pending_agent(agent);
         }
         for task in waiting {
-            self.enter_waiting(task);
+            self.enter_waiting_at(task);
         }
         Ok(())
     }

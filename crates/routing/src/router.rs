@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use domain::{AgentId, OfferId, QueueId, TaskId, Timestamp};
+use domain::{AgentId, OfferId, TaskId, Timestamp};
 
 use crate::agent::Agent;
 use crate::agent_table::AgentTable;
@@ -37,16 +37,19 @@ pub struct Router {
     pub(crate) next_generation: u64,
     /// Latest `now` seen, the due time of pending work left by `upsert_queue`.
     pub(crate) last_now: Timestamp,
-    /// Tasks that became waiting (or changed requirements) during this input.
-    pub(crate) pending_tasks: Vec<TaskId>,
-    /// Agents that gained capacity or eligibility during this input.
-    pub(crate) pending_agents: Vec<AgentId>,
+    /// Tasks (slot and id) that became waiting (or changed requirements) during this input.
+    /// The id tells a slot freed since (a cancel) from its task.
+    pub(crate) pending_tasks: Vec<(u32, TaskId)>,
+    /// Agents (by slot) that gained capacity or eligibility during this input.
+    pub(crate) pending_agents: Vec<u32>,
     /// Agents (by slot) whose entries in the queues' free-agent indexes may be stale.
     pub(crate) touched: Vec<u32>,
     pub(crate) scratch_reqs: Vec<Req>,
     pub(crate) scratch_timers: Vec<(Timestamp, Timer)>,
-    pub(crate) scratch_keys: Vec<(QueueId, SigId)>,
+    pub(crate) scratch_keys: Vec<(u32, SigId)>,
+    pub(crate) scratch_counts: IdMap<(u32, SigId), usize>,
     pub(crate) scratch_slots: Vec<u32>,
+    pub(crate) scratch_precedence: Vec<(crate::aging::Precedence, (u32, TaskId))>,
     /// Counts `handle_timeout` calls, so that a task takes one overflow step per call.
     pub(crate) timeout_epoch: u64,
 }
@@ -72,14 +75,22 @@ impl Router {
             scratch_reqs: Vec::new(),
             scratch_timers: Vec::new(),
             scratch_keys: Vec::new(),
+            scratch_counts: IdMap::default(),
             scratch_slots: Vec::new(),
+            scratch_precedence: Vec::new(),
             timeout_epoch: 0,
         }
     }
 
     /// Next decision or notice, oldest first. The caller drains this after every input.
     pub fn poll_event(&mut self) -> Option<RoutingEvent> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        if self.events.is_empty() {
+            // Back to the start of the buffer: after a burst (an overflow storm) the buffer is
+            // large, and a ring walking all of it would put each event in a cold cache line.
+            self.events.clear();
+        }
+        event
     }
 
     /// Tasks alive in the router (waiting, offered or assigned).
@@ -99,13 +110,12 @@ impl Router {
         self.events.push_back(event);
     }
 
-    /// The task must look for an agent before this input ends.
-    pub(crate) fn mark_pending_task(&mut self, id: TaskId) {
-        if let Some(task) = self.tasks.get_mut(&id) {
-            if !task.pending {
-                task.pending = true;
-                self.pending_tasks.push(id);
-            }
+    /// The task (by slot) must look for an agent before this input ends.
+    pub(crate) fn mark_pending_task(&mut self, slot: u32) {
+        let task = self.tasks.at_mut(slot);
+        if !task.pending {
+            task.pending = true;
+            self.pending_tasks.push((slot, task.id));
         }
     }
 
@@ -130,10 +140,10 @@ impl Router {
 }
 
 /// [`Router::mark_pending_agent`] for an agent already in hand (one lookup less).
-pub(crate) fn list_pending(agent: &mut Agent, pending: &mut Vec<AgentId>, touched: &mut Vec<u32>) {
+pub(crate) fn list_pending(agent: &mut Agent, pending: &mut Vec<u32>, touched: &mut Vec<u32>) {
     if !agent.pending {
         agent.pending = true;
-        pending.push(agent.id);
+        pending.push(agent.slot);
     }
     list_touched(agent, touched);
 }

@@ -19,10 +19,11 @@ const DEAD_SLOTS_MIN: usize = 64;
 /// the key, and a stale hint (after a compaction, or for a key on the side) falls back to the
 /// search. An overflow stage loses tasks from the middle on most decisions, and each search
 /// there costs several cache misses.
-pub(crate) type Hint = u64;
+/// Kept to 32 bits (positions modulo 2^32; a run is far shorter) so that tasks stay small.
+pub(crate) type Hint = u32;
 
 /// A hint for a key that is not in the run.
-pub(crate) const NO_HINT: Hint = u64::MAX;
+pub(crate) const NO_HINT: Hint = u32::MAX;
 
 #[derive(Clone, Copy, Debug)]
 struct Slot<K> {
@@ -38,13 +39,24 @@ pub(crate) struct SortedDeque<K> {
     dead: usize,
     /// Keys that arrived between the run's ends and were not in it. Disjoint from the live run.
     side: BTreeSet<K>,
+    /// First and last keys of `side`: most inserts land beyond the side's keys, and most
+    /// lookups of the first key need not descend the B-tree.
+    side_first: Option<K>,
+    side_last: Option<K>,
     /// Position (see [`Hint`]) of the run's first slot; wraps.
     base: u64,
 }
 
 impl<K> Default for SortedDeque<K> {
     fn default() -> Self {
-        SortedDeque { run: VecDeque::new(), dead: 0, side: BTreeSet::new(), base: 0 }
+        SortedDeque {
+            run: VecDeque::new(),
+            dead: 0,
+            side: BTreeSet::new(),
+            side_first: None,
+            side_last: None,
+            base: 0,
+        }
     }
 }
 
@@ -59,7 +71,7 @@ impl<K: Ord + Copy> SortedDeque<K> {
 
     pub(crate) fn first(&self) -> Option<&K> {
         let run = self.run.front().map(|s| &s.key);
-        match (run, self.side.first()) {
+        match (run, self.side_first.as_ref()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -75,7 +87,7 @@ impl<K: Ord + Copy> SortedDeque<K> {
         let beyond_back = self.run.back().is_none_or(|s| s.key < key);
         let before_front = !beyond_back && self.run.front().is_some_and(|s| key < s.key);
         if beyond_back || before_front {
-            if !self.side.is_empty() && self.side.contains(&key) {
+            if self.side_may_hold(&key) && self.side.contains(&key) {
                 return None;
             }
             let slot = Slot { key, live: true };
@@ -85,7 +97,7 @@ impl<K: Ord + Copy> SortedDeque<K> {
             }
             self.run.push_front(slot);
             self.base = self.base.wrapping_sub(1);
-            return Some(self.base);
+            return Some(self.position(0));
         }
         match self.run.binary_search_by(|s| s.key.cmp(&key)) {
             Ok(at) if self.run[at].live => None,
@@ -95,20 +107,56 @@ impl<K: Ord + Copy> SortedDeque<K> {
                 self.dead -= 1;
                 Some(self.position(at))
             }
-            Err(_) => self.side.insert(key).then_some(NO_HINT),
+            Err(_) => self.side_insert(key).then_some(NO_HINT),
         }
     }
 
+    fn side_may_hold(&self, key: &K) -> bool {
+        self.side_first.as_ref().is_some_and(|f| f <= key)
+            && self.side_last.as_ref().is_some_and(|l| key <= l)
+    }
+
+    fn side_insert(&mut self, key: K) -> bool {
+        if !self.side.insert(key) {
+            return false;
+        }
+        if self.side_first.is_none_or(|f| key < f) {
+            self.side_first = Some(key);
+        }
+        if self.side_last.is_none_or(|l| l < key) {
+            self.side_last = Some(key);
+        }
+        true
+    }
+
+    fn side_remove(&mut self, key: &K) -> bool {
+        if !self.side_may_hold(key) || !self.side.remove(key) {
+            return false;
+        }
+        if self.side_first.as_ref() == Some(key) {
+            self.side_first = self.side.first().copied();
+        }
+        if self.side_last.as_ref() == Some(key) {
+            self.side_last = self.side.last().copied();
+        }
+        true
+    }
+
     fn position(&self, at: usize) -> Hint {
-        self.base.wrapping_add(at as u64)
+        // Truncation is the point: positions are kept modulo 2^32.
+        self.base.wrapping_add(at as u64) as Hint
     }
 
     /// Removes a key, looking first where `hint` (from [`SortedDeque::insert_hinted`]) says.
     /// Returns whether the key was present.
     pub(crate) fn remove_hinted(&mut self, key: &K, hint: Hint) -> bool {
-        let at = hint.wrapping_sub(self.base);
+        let at = hint.wrapping_sub(self.base as Hint);
         let slot = usize::try_from(at).ok().and_then(|at| self.run.get(at));
         if !slot.is_some_and(|s| s.live && s.key == *key) {
+            // A key put on the side stays there: its removal skips the run's search.
+            if hint == NO_HINT && self.side_remove(key) {
+                return true;
+            }
             return self.remove(key);
         }
         if at == 0 {
@@ -125,12 +173,17 @@ impl<K: Ord + Copy> SortedDeque<K> {
         self.run.pop_front();
         self.base = self.base.wrapping_add(1);
         self.drop_dead_front();
+        if self.run.is_empty() {
+            // Back to the start of the buffer (positions are unchanged): a short run cycling
+            // through a buffer grown in a burst would touch a cold cache line at each push.
+            self.run.clear();
+        }
     }
 
     /// Returns whether the key was present.
     pub(crate) fn remove(&mut self, key: &K) -> bool {
         let Some(front) = self.run.front() else {
-            return self.side.remove(key);
+            return self.side_remove(key);
         };
         if front.key == *key {
             self.pop_front();
@@ -144,12 +197,13 @@ impl<K: Ord + Copy> SortedDeque<K> {
                 return true;
             }
         }
-        self.side.remove(key)
+        self.side_remove(key)
     }
 
     pub(crate) fn contains(&self, key: &K) -> bool {
         let in_run = self.run.binary_search_by(|s| s.key.cmp(key));
-        in_run.is_ok_and(|at| self.run[at].live) || self.side.contains(key)
+        in_run.is_ok_and(|at| self.run[at].live)
+            || (self.side_may_hold(key) && self.side.contains(key))
     }
 
     /// Live keys, ascending.
@@ -192,6 +246,8 @@ impl<K: Ord + Copy> SortedDeque<K> {
         assert_eq!(dead, self.dead, "sorted deque dead count");
         let shared = self.run.iter().any(|s| s.live && self.side.contains(&s.key));
         assert!(!shared, "sorted deque key both in run and side");
+        assert!(self.side_first.as_ref() == self.side.first(), "sorted deque side first");
+        assert!(self.side_last.as_ref() == self.side.last(), "sorted deque side last");
     }
 }
 
@@ -250,8 +306,12 @@ mod tests {
             if r % 5 < 2 {
                 let key =
                     if r.is_multiple_of(7) { model.first().copied().unwrap_or(key) } else { key };
-                let hint =
-                    if r.is_multiple_of(11) { r } else { hints.get(&key).copied().unwrap_or(r) };
+                let made_up = r as Hint;
+                let hint = if r.is_multiple_of(11) {
+                    made_up
+                } else {
+                    hints.get(&key).copied().unwrap_or(made_up)
+                };
                 assert_eq!(deque.remove_hinted(&key, hint), model.remove(&key), "remove {key}");
             } else {
                 let placed = deque.insert_hinted(key);

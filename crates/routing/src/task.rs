@@ -1,13 +1,12 @@
 //! Tasks: entering the router, waiting in a partition, leaving it (cancel, release).
 
 use domain::limits::TASKS_MAX;
-use domain::{AgentId, Channel, QueueId, TaskId, Timestamp};
+use domain::{AgentId, Channel, OfferId, TaskId, Timestamp};
 
 use crate::limits::{MISSED_AGENTS_PER_TASK_MAX, SIGNATURES_PER_QUEUE_MAX};
 use crate::partition::WaitEntry;
-use crate::queue::QueueState;
 use crate::router::list_pending;
-use crate::signature::{merge_requirements, Req, SigId, Signatures};
+use crate::signature::{merge_requirements, Req, SigId};
 use crate::sorted_deque::{Hint, NO_HINT};
 use crate::timers::Timer;
 use crate::validate;
@@ -39,49 +38,81 @@ impl MissedAgents {
     }
 }
 
+/// What a task is doing. With [`Task::agent_slot`] (and the agent's open offer naming the task)
+/// it makes the public [`TaskState`], which is three times as wide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Waiting,
+    Offered,
+    Assigned,
+}
+
+/// The part of a task that decisions read: one cache line. A release, an offer or an overflow
+/// step reaches a task that has not been touched for minutes, so its size is the number of
+/// lines fetched from memory; the rest lives in [`TaskCold`]. Aligned so that no task
+/// straddles two lines.
+#[repr(align(64))]
 pub(crate) struct Task {
     pub(crate) id: TaskId,
-    /// Its slot in the task table, set there.
-    pub(crate) slot: u32,
-    /// Slot of the agent in the agent table while offered or assigned.
-    pub(crate) agent_slot: u32,
-    pub(crate) queue: QueueId,
-    /// Slot of `queue` in the queue table.
-    pub(crate) queue_slot: u32,
-    pub(crate) priority: i32,
     /// When it entered the router; kept across overflow moves.
     pub(crate) entered_at: Timestamp,
     pub(crate) seq: u64,
-    /// The task's own requirements, sorted; merged with the queue's into `sig`.
-    pub(crate) own_skills: Box<[Req]>,
-    /// RelaxSkills applied in the current queue.
-    pub(crate) relaxed: bool,
+    /// Where its priority lane and its stage put it while waiting, to take it out without a
+    /// search.
+    pub(crate) lane_hint: Hint,
+    pub(crate) stage_hint: Hint,
+    pub(crate) priority: i32,
+    /// Slot of its queue in the queue table.
+    pub(crate) queue_slot: u32,
+    /// Slot of the agent in the agent table while offered or assigned.
+    pub(crate) agent_slot: u32,
+    pub(crate) sig: SigId,
+    /// Its slot in the task table, set there.
+    pub(crate) slot: u32,
+    pub(crate) phase: Phase,
     /// Overflow stage: index of the next rule of the current queue.
     pub(crate) stage: u8,
-    /// Where the stage put it while waiting, to take it out without a search.
-    pub(crate) stage_hint: Hint,
+    /// RelaxSkills applied in the current queue.
+    pub(crate) relaxed: bool,
     /// Listed in `Router::pending_tasks`.
     pub(crate) pending: bool,
     /// Channel of the capacity unit held while offered or assigned.
     pub(crate) channel: Channel,
-    pub(crate) sig: SigId,
+    /// Has an entry in the task table's extras.
+    pub(crate) extra: bool,
+}
+
+const _: () = assert!(std::mem::size_of::<Option<Task>>() == 64);
+
+/// The part of a task that decisions seldom read, in a table of its own beside the tasks.
+/// Plain data, so that reusing a slot writes it without reading the old value.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct TaskCold {
     /// Generation of the queue configuration `sig` was computed for.
     pub(crate) generation: u64,
     /// `Router::timeout_epoch` of the last overflow step: one step per task per timeout call.
     pub(crate) stepped: u64,
-    pub(crate) state: TaskState,
-    /// Boxed: most tasks are never missed, and small tasks keep the table cache-friendly.
-    pub(crate) missed: Option<Box<MissedAgents>>,
+}
+
+/// What only some tasks have, kept in a map by slot: skills of their own (a quarter of tasks,
+/// say) and agents that missed them (few).
+#[derive(Default)]
+pub(crate) struct TaskExtra {
+    /// The task's own requirements, sorted; merged with the queue's into `sig`.
+    pub(crate) own_skills: Box<[Req]>,
+    pub(crate) missed: Option<MissedAgents>,
 }
 
 impl Task {
     /// Its place in the queue order; `aging_ms_per_level` is its queue's, which does not change
     /// while the task waits (a queue upsert takes waiting tasks out first).
     pub(crate) fn entry(&self, aging_ms_per_level: u64) -> WaitEntry {
-        let key = (self.entered_at, self.seq, self.id, self.slot);
+        let key = (self.entered_at, self.seq, self.slot);
         WaitEntry::new(self.priority, key, aging_ms_per_level)
     }
+}
 
+impl TaskExtra {
     pub(crate) fn missed_by(&self, agent: AgentId) -> bool {
         self.missed.as_ref().is_some_and(|m| m.contains(agent))
     }
@@ -91,12 +122,36 @@ impl Task {
     }
 
     pub(crate) fn remember_miss(&mut self, agent: AgentId) {
-        self.missed.get_or_insert_with(Box::default).insert(agent);
+        self.missed.get_or_insert_with(MissedAgents::default).insert(agent);
     }
 }
 
 impl Router {
-    pub fn handle_enqueue(&mut self, now: Timestamp, task: TaskSpec) -> Result<(), RoutingError> {
+    /// The public state of the live task at `slot`.
+    pub(crate) fn task_state(&self, slot: u32) -> TaskState {
+        let task = self.tasks.at(slot);
+        let agent = || self.agents.at(task.agent_slot).id;
+        match task.phase {
+            Phase::Waiting => TaskState::Waiting,
+            Phase::Offered => TaskState::Offered { agent: agent(), offer: self.offer_of(slot) },
+            Phase::Assigned => TaskState::Assigned { agent: agent() },
+        }
+    }
+
+    /// The open offer of the offered task at `slot`: the one of its agent's offers that names
+    /// it (an agent holds a few at most).
+    pub(crate) fn offer_of(&self, slot: u32) -> OfferId {
+        let agent = self.agents.at(self.tasks.at(slot).agent_slot);
+        let named = |offer: &&OfferId| self.offers.get(offer).is_some_and(|o| o.task_slot == slot);
+        let offer = agent.offers.iter().find(named);
+        *offer.unwrap_or_else(|| panic!("offered task {:?} has no open offer", agent.id))
+    }
+
+    pub fn handle_enqueue(
+        &mut self,
+        now: Timestamp,
+        mut task: TaskSpec,
+    ) -> Result<(), RoutingError> {
         self.observe(now);
         if self.tasks.contains_key(&task.id) {
             return Err(RoutingError::DuplicateTask(task.id));
@@ -104,7 +159,7 @@ impl Router {
         let slot =
             self.queues.slot_of(&task.queue).ok_or(RoutingError::UnknownQueue(task.queue))?;
         let queue = self.queues.at(slot);
-        let own_skills = validate::requirements(&task.skills, "task")?;
+        let own_skills = validate::requirements(std::mem::take(&mut task.skills), "task")?;
         if queue.waiting() >= queue.config.depth_max {
             return Err(RoutingError::QueueFull(task.queue));
         }
@@ -124,43 +179,42 @@ impl Router {
             }
         };
         let queue = self.queues.at(slot);
-        let partition_len = queue.partition(sig).map(|p| p.len());
-        if partition_len.is_none() && queue.partitions.len() >= SIGNATURES_PER_QUEUE_MAX {
+        let full = queue.partitions.len() >= SIGNATURES_PER_QUEUE_MAX;
+        if full && queue.partition(sig).is_none() {
             self.sigs.release(sig);
             return Err(RoutingError::TooMany("skill combinations waiting in one queue"));
         }
         let generation = queue.generation;
         let seq = self.next_seq;
         self.next_seq += 1;
-        let slot = self.tasks.insert(
-            task.id,
-            Task {
-                id: task.id,
-                slot: 0,
-                agent_slot: 0,
-                queue: task.queue,
-                queue_slot: slot,
-                priority: task.priority,
-                entered_at: now,
-                seq,
-                own_skills: own_skills.into_boxed_slice(),
-                relaxed: false,
-                stage: 0,
-                stage_hint: NO_HINT,
-                pending: false,
-                channel: Channel::Voice,
-                sig,
-                generation,
-                stepped: 0,
-                state: TaskState::Waiting,
-                missed: None,
-            },
-        );
-        self.enter_waiting_at(slot);
+        let hot = Task {
+            id: task.id,
+            entered_at: now,
+            seq,
+            lane_hint: NO_HINT,
+            stage_hint: NO_HINT,
+            priority: task.priority,
+            queue_slot: slot,
+            agent_slot: 0,
+            sig,
+            slot: 0,
+            phase: Phase::Waiting,
+            stage: 0,
+            relaxed: false,
+            pending: false,
+            channel: Channel::Voice,
+            extra: false,
+        };
+        let cold = TaskCold { generation, stepped: 0 };
+        let slot = self.tasks.insert(task.id, hot, cold);
+        if !own_skills.is_empty() {
+            self.tasks.extra_mut(slot).own_skills = own_skills.into_boxed_slice();
+        }
+        let first_of_signature = self.enter_waiting_at(slot);
         // Matching invariant: tasks already waiting with this signature have no free eligible
         // agent, so neither has this one. Only the first of a signature searches.
-        if partition_len.is_none() {
-            self.mark_pending_task(task.id);
+        if first_of_signature {
+            self.mark_pending_task(slot);
         }
         self.run_matching(now);
         Ok(())
@@ -170,19 +224,20 @@ impl Router {
     /// offer ends as Revoked; an assigned task frees the agent without wrap-up.
     pub fn handle_cancel(&mut self, now: Timestamp, task: TaskId) -> Result<(), RoutingError> {
         self.observe(now);
-        let state = self.tasks.get(&task).ok_or(RoutingError::UnknownTask(task))?.state;
-        match state {
-            TaskState::Waiting => self.leave_waiting(task),
-            TaskState::Offered { offer, .. } => {
+        let slot = self.tasks.slot_of(&task).ok_or(RoutingError::UnknownTask(task))?;
+        match self.tasks.at(slot).phase {
+            Phase::Waiting => self.leave_waiting_at(slot),
+            Phase::Offered => {
+                let offer = self.offer_of(slot);
                 self.close_offer(offer, crate::OfferEnd::Revoked)?;
-                self.leave_waiting(task);
+                self.leave_waiting_at(slot);
             }
-            TaskState::Assigned { .. } => {
-                let found = self.tasks.get(&task).expect("looked up above");
+            Phase::Assigned => {
+                let found = self.tasks.at(slot);
                 self.free_assigned(now, found.queue_slot, found.channel, found.agent_slot);
             }
         }
-        self.remove_task(task);
+        self.remove_task(slot);
         self.run_matching(now);
         Ok(())
     }
@@ -190,16 +245,19 @@ impl Router {
     /// Finishes an assigned task: frees the agent's capacity and, for voice, starts wrap-up.
     pub fn handle_release(&mut self, now: Timestamp, task: TaskId) -> Result<(), RoutingError> {
         self.observe(now);
-        let found = self.tasks.get(&task).ok_or(RoutingError::UnknownTask(task))?;
-        let TaskState::Assigned { agent } = found.state else {
+        let slot = self.tasks.slot_of(&task).ok_or(RoutingError::UnknownTask(task))?;
+        let found = self.tasks.at(slot);
+        if found.phase != Phase::Assigned {
             return Err(RoutingError::WrongTaskState(task));
-        };
+        }
         let (channel, queue) = (found.channel, found.queue_slot);
-        let wrap_up_ms = self.free_assigned(now, queue, channel, found.agent_slot);
+        let agent_slot = found.agent_slot;
+        let wrap_up_ms = self.free_assigned(now, queue, channel, agent_slot);
         if channel == Channel::Voice && wrap_up_ms > 0 {
+            let agent = self.agents.at(agent_slot).id;
             self.start_wrap_up(agent, now.plus_ms(wrap_up_ms));
         }
-        self.remove_task(task);
+        self.remove_task(slot);
         self.run_matching(now);
         Ok(())
     }
@@ -245,69 +303,66 @@ impl Router {
         self.touch_agent(agent_id);
     }
 
-    /// Drops a task that is no longer waiting, offered or assigned anywhere.
-    fn remove_task(&mut self, id: TaskId) {
-        let task = self.tasks.remove(&id);
-        let task = task.unwrap_or_else(|| panic!("task {id:?} removed twice"));
+    /// Drops a task (by slot) that is no longer waiting, offered or assigned anywhere.
+    fn remove_task(&mut self, slot: u32) {
+        let task = self.tasks.remove_at(slot);
         self.sigs.release(task.sig);
     }
 
-    /// Puts a task (state Waiting) into its queue's order and overflow stage, with its
+    /// Puts a task (by slot, state Waiting) into its queue's order and overflow stage, with its
     /// requirements recomputed if its queue changed since.
-    pub(crate) fn enter_waiting(&mut self, id: TaskId) {
-        let slot = self.tasks.get(&id).expect("caller looked the task up").slot;
-        self.enter_waiting_at(slot);
-    }
-
-    /// [`Router::enter_waiting`] for a task by its slot.
-    pub(crate) fn enter_waiting_at(&mut self, slot: u32) {
-        let task = self.tasks.at_mut(slot);
-        assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are queued");
-        let queue = self.queues.at_mut(task.queue_slot);
-        if task.generation != queue.generation {
-            refresh_requirements(task, queue, &mut self.sigs, &mut self.scratch_reqs);
+    /// Returns whether the task is the only one waiting with its signature in its queue.
+    pub(crate) fn enter_waiting_at(&mut self, slot: u32) -> bool {
+        let task = self.tasks.at(slot);
+        assert_eq!(task.phase, Phase::Waiting, "only waiting tasks are queued");
+        if self.tasks.cold(slot).generation != self.queues.at(task.queue_slot).generation {
+            self.refresh_requirements(slot);
         }
+        let task = self.tasks.at_mut(slot);
+        let queue = self.queues.at_mut(task.queue_slot);
         let entry = task.entry(queue.config.aging_ms_per_level);
         let sig = (task.sig, self.sigs.mask(task.sig));
-        task.stage_hint =
+        let first;
+        (task.lane_hint, task.stage_hint, first) =
             queue.insert_waiting(sig, entry, usize::from(task.stage), &mut self.timers);
+        first
     }
 
-    /// Takes a waiting task out of its queue's order and overflow stage.
-    pub(crate) fn leave_waiting(&mut self, id: TaskId) {
-        let task = self.tasks.get(&id).expect("caller looked the task up");
-        assert_eq!(task.state, TaskState::Waiting, "only waiting tasks are queued");
+    /// Takes a waiting task (by slot) out of its queue's order and overflow stage.
+    pub(crate) fn leave_waiting_at(&mut self, slot: u32) {
+        let task = self.tasks.at(slot);
+        assert_eq!(task.phase, Phase::Waiting, "only waiting tasks are queued");
         let queue = self.queues.at_mut(task.queue_slot);
         let entry = task.entry(queue.config.aging_ms_per_level);
-        let stage = (usize::from(task.stage), task.stage_hint);
+        let stage = (usize::from(task.stage), task.lane_hint, task.stage_hint);
         queue.remove_waiting(task.sig, &entry, stage, &mut self.timers);
     }
 
-    /// Re-queues a task with new requirements (relaxed, or moved to another queue).
-    pub(crate) fn requeue_changed(&mut self, id: TaskId) {
-        let task = self.tasks.get_mut(&id).expect("caller looked the task up");
-        let queue = self.queues.at(task.queue_slot);
-        refresh_requirements(task, queue, &mut self.sigs, &mut self.scratch_reqs);
-        self.enter_waiting(id);
+    /// Re-queues a task (by slot) with new requirements (relaxed, or moved to another queue).
+    pub(crate) fn requeue_changed(&mut self, slot: u32) {
+        self.refresh_requirements(slot);
+        self.enter_waiting_at(slot);
     }
 }
 
-/// Recomputes the task's signature for its queue's current configuration.
-fn refresh_requirements(
-    task: &mut Task,
-    queue: &QueueState,
-    sigs: &mut Signatures,
-    scratch: &mut Vec<Req>,
-) {
-    if task.relaxed {
-        scratch.clear();
-    } else {
-        merge_requirements(scratch, &queue.config.skills, &task.own_skills);
+impl Router {
+    /// Recomputes the task's (by slot) signature for its queue's current configuration.
+    fn refresh_requirements(&mut self, slot: u32) {
+        let task = self.tasks.at(slot);
+        let queue = self.queues.at(task.queue_slot);
+        let scratch = &mut self.scratch_reqs;
+        if task.relaxed {
+            scratch.clear();
+        } else {
+            let own = self.tasks.extra(slot).map_or(&[][..], |e| &e.own_skills);
+            merge_requirements(scratch, &queue.config.skills, own);
+        }
+        let sig = self.sigs.acquire(scratch);
+        let (task, cold) = self.tasks.both_mut(slot);
+        self.sigs.release(task.sig);
+        task.sig = sig;
+        cold.generation = queue.generation;
+        let last_stage = crate::queue::stage_number(queue.config.overflow.len());
+        task.stage = task.stage.min(last_stage);
     }
-    let sig = sigs.acquire(scratch);
-    sigs.release(task.sig);
-    task.sig = sig;
-    task.generation = queue.generation;
-    let last_stage = crate::queue::stage_number(queue.config.overflow.len());
-    task.stage = task.stage.min(last_stage);
 }

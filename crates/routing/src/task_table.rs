@@ -6,13 +6,18 @@
 
 use domain::TaskId;
 
+use crate::id_hash::IdMap;
 use crate::id_hash::SlotIndex;
-use crate::task::Task;
+use crate::task::{Task, TaskCold, TaskExtra};
 
 #[derive(Default)]
 pub(crate) struct TaskTable {
     index: SlotIndex<TaskId>,
     slots: Vec<Option<Task>>,
+    /// The cold part of the task in the same slot (default while the slot is free).
+    cold: Vec<TaskCold>,
+    /// By slot, for tasks flagged `extra`.
+    extras: IdMap<u32, TaskExtra>,
     free: Vec<u32>,
 }
 
@@ -25,14 +30,19 @@ impl TaskTable {
         self.index.contains_key(id)
     }
 
+    pub(crate) fn slot_of(&self, id: &TaskId) -> Option<u32> {
+        self.index.get(id)
+    }
+
+    /// The task at `slot` if it is still the task `id` (a slot listed earlier may have been
+    /// freed since).
+    pub(crate) fn live_at_mut(&mut self, slot: u32, id: TaskId) -> Option<&mut Task> {
+        self.slots.get_mut(slot as usize)?.as_mut().filter(|t| t.id == id)
+    }
+
     pub(crate) fn get(&self, id: &TaskId) -> Option<&Task> {
         let slot = self.index.get(id)?;
         self.slots[slot as usize].as_ref()
-    }
-
-    pub(crate) fn get_mut(&mut self, id: &TaskId) -> Option<&mut Task> {
-        let slot = self.index.get(id)?;
-        self.slots[slot as usize].as_mut()
     }
 
     /// A task by the slot it was stored at (its `slot` field), while it is alive.
@@ -44,27 +54,62 @@ impl TaskTable {
         self.slots[slot as usize].as_mut().expect("a live task's slot")
     }
 
+    /// The cold part of the live task at `slot`.
+    pub(crate) fn cold(&self, slot: u32) -> &TaskCold {
+        &self.cold[slot as usize]
+    }
+
+    pub(crate) fn both_mut(&mut self, slot: u32) -> (&mut Task, &mut TaskCold) {
+        let task = self.slots[slot as usize].as_mut().expect("a live task's slot");
+        (task, &mut self.cold[slot as usize])
+    }
+
+    /// Own skills and missed agents of the live task at `slot`, if it has any.
+    pub(crate) fn extra(&self, slot: u32) -> Option<&TaskExtra> {
+        if !self.at(slot).extra {
+            return None;
+        }
+        self.extras.get(&slot)
+    }
+
+    /// Tasks with extras.
+    pub(crate) fn extras_len(&self) -> usize {
+        self.extras.len()
+    }
+
+    /// Its extras, made empty ones if it had none.
+    pub(crate) fn extra_mut(&mut self, slot: u32) -> &mut TaskExtra {
+        let task = self.slots[slot as usize].as_mut().expect("a live task's slot");
+        task.extra = true;
+        self.extras.entry(slot).or_default()
+    }
+
     /// Adds a task whose id is not in the table (checked by the caller), setting its `slot`.
-    pub(crate) fn insert(&mut self, id: TaskId, mut task: Task) -> u32 {
+    pub(crate) fn insert(&mut self, id: TaskId, mut task: Task, cold: TaskCold) -> u32 {
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None => {
                 // Tasks are bounded by TASKS_MAX, far below u32::MAX.
                 let slot = u32::try_from(self.slots.len()).expect("task slots fit u32");
                 self.slots.push(None);
+                self.cold.push(TaskCold::default());
                 slot
             }
         };
         task.slot = slot;
         self.slots[slot as usize] = Some(task);
+        self.cold[slot as usize] = cold;
         assert!(self.index.insert(id, slot).is_none(), "task {id:?} inserted twice");
         slot
     }
 
-    pub(crate) fn remove(&mut self, id: &TaskId) -> Option<Task> {
-        let slot = self.index.remove(id)?;
-        let task = self.slots[slot as usize].take();
-        assert!(task.is_some(), "indexed slot of {id:?} is empty");
+    /// Removes the live task at `slot`.
+    pub(crate) fn remove_at(&mut self, slot: u32) -> Task {
+        let task = self.slots[slot as usize].take().expect("a live task's slot");
+        assert_eq!(self.index.remove(&task.id), Some(slot), "index of {:?}", task.id);
+        if task.extra {
+            assert!(self.extras.remove(&slot).is_some(), "extras of {:?}", task.id);
+        }
         self.free.push(slot);
         task
     }

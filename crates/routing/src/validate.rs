@@ -18,20 +18,20 @@ fn invalid(message: String) -> RoutingError {
     RoutingError::InvalidConfig(message)
 }
 
-/// A skill list, sorted by skill, each skill at most once.
-pub(crate) fn requirements(list: &[Req], owner: &str) -> Result<Vec<Req>, RoutingError> {
+/// A skill list, sorted by skill, each skill at most once. Sorts the caller's list in place:
+/// enqueue allocates nothing for it.
+pub(crate) fn requirements(mut list: Vec<Req>, owner: &str) -> Result<Vec<Req>, RoutingError> {
     if list.len() > SKILLS_PER_ENTITY_MAX {
         return Err(invalid(format!(
             "{owner} lists {} skills, at most {SKILLS_PER_ENTITY_MAX}",
             list.len()
         )));
     }
-    let mut sorted = list.to_vec();
-    sorted.sort_unstable_by_key(|r| r.0);
-    if let Some(w) = sorted.windows(2).find(|w| w[0].0 == w[1].0) {
+    list.sort_unstable_by_key(|r| r.0);
+    if let Some(w) = list.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(invalid(format!("{owner} lists skill {} twice", w[0].0 .0)));
     }
-    Ok(sorted)
+    Ok(list)
 }
 
 pub(crate) fn queue_config(
@@ -39,7 +39,7 @@ pub(crate) fn queue_config(
     queues: &QueueTable,
 ) -> Result<QueueConfig, RoutingError> {
     let id = queue.id;
-    queue.skills = requirements(&queue.skills, "queue")?;
+    queue.skills = requirements(std::mem::take(&mut queue.skills), "queue")?;
     if queue.offer_ms == 0 || queue.offer_ms > OFFER_MS_MAX {
         return Err(invalid(format!("offer_ms must be within 1..={OFFER_MS_MAX}")));
     }
@@ -101,7 +101,7 @@ pub(crate) fn agent_profile(
     mut agent: AgentProfile,
     queue_exists: impl Fn(QueueId) -> bool,
 ) -> Result<AgentProfile, RoutingError> {
-    agent.skills = requirements(&agent.skills, "agent")?;
+    agent.skills = requirements(std::mem::take(&mut agent.skills), "agent")?;
     for ch in Channel::ALL {
         let cap = agent.capacity[ch.index()];
         if cap > CAPACITY_PER_CHANNEL_MAX {

@@ -60,8 +60,8 @@ impl Router {
         let t = self.tasks.get(&task)?;
         Some(TaskView {
             id: t.id,
-            queue: t.queue,
-            state: t.state,
+            queue: self.queues.at(t.queue_slot).config.id,
+            state: self.task_state(t.slot),
             priority: t.priority,
             entered_at: t.entered_at,
         })
