@@ -13,12 +13,18 @@
 //! A candidate dial is placed while the chance that, if it is answered live, no agent is free for
 //! it is under `theta`. Candidates placed in the same poll count as outstanding for the next.
 //! `theta` moves with every live answer: up a little when bridged, down when abandoned, so that
-//! the measured rate settles at `cap * target_share` (a stochastic-approximation integrator; its
-//! range is clamped so no slack is banked, and outcomes of progressive dialing do not move it).
-//! Until it has learned enough, and whenever the day's rate reaches `cap * fallback_share`
-//! (98% of the cap, once 1,000 live answers make the rate meaningful), it dials progressively.
+//! the measured rate settles at the target (a stochastic-approximation integrator; its range is
+//! clamped so no slack is banked, and outcomes of progressive dialing do not move it).
 //!
-//! The defaults (aim at 93% of the cap, gain 0.15) were chosen on scenario A at a 3% cap with
+//! The target keeps the day's abandons about `target_margin` (2) under `cap * live`: it is
+//! `cap * (1 - margin / (cap * live))`, at most `cap * target_share` (98%). The integrator's
+//! count error is a few abandons whatever the volume, so a fixed share of the cap is either too
+//! bold for a small team (few live answers a day) or too timid for a large one; a margin in
+//! abandons suits both, and it is cautious early in the day, when the rate rests on few answers.
+//! Until it has learned enough, and whenever the day's rate reaches `cap * fallback_share` (the
+//! cap itself, once 1,000 live answers make the rate meaningful), it dials progressively.
+//!
+//! The defaults were chosen on scenario A at a 3% cap, N = 10 to 100, with
 //! `cargo run --release -p sim --example dialer_sweep`; they are controller settings, not facts
 //! about the world, and are the same for every campaign.
 
@@ -39,7 +45,7 @@ pub struct PredictiveConfig {
     pub cap: f64,
     /// The no-answer timeout: the horizon of the forecast.
     pub no_answer_timeout_ms: u64,
-    /// The measured rate aims at `cap * target_share`.
+    /// The measured rate aims at `cap * target_share` at most (see `target_margin`).
     pub target_share: f64,
     /// Progressive while the day's rate is at or above `cap * fallback_share`.
     pub fallback_share: f64,
@@ -54,6 +60,9 @@ pub struct PredictiveConfig {
     /// Abandons beyond `cap * fallback_share * live answers` tolerated before falling back
     /// (0: fall back as soon as the day's rate reaches the threshold).
     pub fallback_excess: f64,
+    /// Abandons the day's count aims to stay under `cap * live`: the target share is
+    /// `1 - margin / (cap * live)`, at most `target_share` (0: always `target_share`).
+    pub target_margin: f64,
 }
 
 impl PredictiveConfig {
@@ -61,14 +70,15 @@ impl PredictiveConfig {
         PredictiveConfig {
             cap: if cap.is_finite() { cap.clamp(0.0, 1.0) } else { 0.0 },
             no_answer_timeout_ms: no_answer_timeout_ms.min(crate::NO_ANSWER_TIMEOUT_MS_MAX),
-            target_share: 0.93,
-            fallback_share: 0.98,
+            target_share: 0.98,
+            fallback_share: 1.0,
             theta_initial: 0.02,
             gain: 0.15,
             learn_dials_min: 300,
             learn_calls_min: 40,
             fallback_live_min: 1_000,
             fallback_excess: 0.0,
+            target_margin: 2.0,
         }
     }
 }
@@ -128,6 +138,16 @@ impl Predictive {
             && self.dials.live_observed() > 0
             && self.talk.observed() >= self.config.learn_calls_min
             && self.wrap.observed() >= self.config.learn_calls_min
+    }
+
+    /// The share of the cap the integrator aims at now.
+    fn target_share(&self) -> f64 {
+        let c = &self.config;
+        if c.target_margin <= 0.0 || c.cap <= 0.0 {
+            return c.target_share;
+        }
+        let budget = c.cap * self.live.max(1) as f64;
+        (1.0 - c.target_margin / budget).clamp(0.5, c.target_share)
     }
 
     fn near_cap(&self) -> bool {
@@ -278,7 +298,7 @@ impl PacingPolicy for Predictive {
                 if !self.predicting {
                     return;
                 }
-                let target = self.config.cap * self.config.target_share;
+                let target = self.config.cap * self.target_share();
                 let step = self.config.gain * (target - if abandoned { 1.0 } else { 0.0 });
                 if step.is_finite() {
                     self.ln_theta = (self.ln_theta + step).clamp(THETA_MIN.ln(), THETA_MAX.ln());
@@ -379,6 +399,24 @@ mod tests {
         assert!(p.theta() < before);
         assert!(p.near_cap());
         assert_eq!(p.poll_dials(&snap), 1);
+    }
+
+    #[test]
+    fn the_target_keeps_a_margin_of_abandons_under_the_cap() {
+        let mut p = trained();
+        assert_eq!(p.target_share(), 0.5, "no live answers yet: the most cautious target");
+        for _ in 0..1_000 {
+            p.handle_outcome(0, Outcome::LiveHandled { abandoned: false });
+        }
+        // 30 abandons allowed at 3%: aim 2 under them.
+        assert!((p.target_share() - (1.0 - 2.0 / 30.0)).abs() < 1e-9, "{}", p.target_share());
+        for _ in 0..9_000 {
+            p.handle_outcome(0, Outcome::LiveHandled { abandoned: false });
+        }
+        assert_eq!(p.target_share(), 0.98, "a large day is capped at target_share");
+        let mut fixed = PredictiveConfig::new(0.03, 25_000);
+        fixed.target_margin = 0.0;
+        assert_eq!(Predictive::new(fixed).target_share(), fixed.target_share);
     }
 
     #[test]

@@ -30,6 +30,7 @@ fn apply(c: &mut dialer::PredictiveConfig, key: &str, value: f64) -> bool {
         "learn_calls_min" => c.learn_calls_min = value as u64,
         "fallback_live_min" => c.fallback_live_min = value as u64,
         "fallback_excess" => c.fallback_excess = value,
+        "target_margin" => c.target_margin = value,
         _ => return false,
     }
     true
