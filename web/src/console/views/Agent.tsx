@@ -9,6 +9,7 @@ import { toast, useAppState } from "../store";
 import type { AgentState, Card, HistoryItem, Interaction, InteractionState, Offer } from "../types";
 import { ScriptRunner } from "./ScriptRunner";
 import { CampaignCard } from "./CampaignCard";
+import { DispositionFields } from "./DispositionFields";
 import { t } from "../i18n";
 import { displayStatus, StatusPill } from "./status";
 
@@ -446,41 +447,13 @@ function Disposition({ it, onSaved }: { it: Interaction; onSaved: (disposition: 
     <section class="panel">
       <h3>{t("Disposition")}</h3>
       <form class="disposition" onSubmit={submit} data-testid="disposition-form">
-        {card.dispositions.length > 0 ? (
-          <label class="field">
-            <span>{t("Outcome")}</span>
-            <select
-              value={disposition}
-              onChange={(e) => setDisposition(e.currentTarget.value)}
-              data-testid="disposition-select"
-            >
-              <option value="">{t("Choose…")}</option>
-              {card.dispositions.map((d) => (
-                <option key={d} value={d}>
-                  {d}
-                </option>
-              ))}
-            </select>
-          </label>
-        ) : (
-          <label class="field">
-            <span>{t("Outcome")}</span>
-            <input
-              value={disposition}
-              onInput={(e) => setDisposition(e.currentTarget.value)}
-              data-testid="disposition-select"
-            />
-          </label>
-        )}
-        <label class="field">
-          <span>{t("Notes")}</span>
-          <textarea
-            rows={3}
-            value={notes}
-            onInput={(e) => setNotes(e.currentTarget.value)}
-            data-testid="disposition-notes"
-          />
-        </label>
+        <DispositionFields
+          dispositions={card.dispositions}
+          disposition={disposition}
+          setDisposition={setDisposition}
+          notes={notes}
+          setNotes={setNotes}
+        />
         {err && <div class="field-error">{err}</div>}
         <div class="row">
           <button class="btn btn-primary" type="submit" disabled={busy || live} data-testid="disposition-submit">

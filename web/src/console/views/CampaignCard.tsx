@@ -7,6 +7,7 @@ import { t } from "../i18n";
 import { toast } from "../store";
 import type { AgentState } from "../types";
 import { label } from "./Campaigns";
+import { DispositionFields } from "./DispositionFields";
 
 interface CampaignCardData {
   call: number;
@@ -141,25 +142,14 @@ function CampaignDisposition({ card, onSaved }: { card: CampaignCardData; onSave
   return (
     <form class="disposition" onSubmit={submit} data-testid="campaign-disposition-form">
       <h3>{t("Disposition")}</h3>
-      <label class="field">
-        <span>{t("Outcome")}</span>
-        <select
-          value={disposition}
-          onChange={(e) => setDisposition(e.currentTarget.value)}
-          data-testid="campaign-disposition-select"
-        >
-          <option value="">{t("Choose…")}</option>
-          {card.dispositions.map((d) => (
-            <option key={d} value={d}>
-              {d}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label class="field">
-        <span>{t("Notes")}</span>
-        <textarea value={notes} onInput={(e) => setNotes(e.currentTarget.value)} maxLength={4000} />
-      </label>
+      <DispositionFields
+        dispositions={card.dispositions}
+        disposition={disposition}
+        setDisposition={setDisposition}
+        notes={notes}
+        setNotes={setNotes}
+        testPrefix="campaign-"
+      />
       {err && <div class="field-error">{err}</div>}
       <button class="btn btn-primary" type="submit" disabled={busy} data-testid="campaign-disposition-save">
         {t("Save wrap-up")}
