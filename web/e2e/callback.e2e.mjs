@@ -14,15 +14,25 @@
 // on success is `E2E_RESULT {json}` with what was submitted, for the server-side checks.
 // Optional env: SB_CHROMIUM (browser binary, default /usr/bin/chromium), SB_SCREENSHOT_DIR
 // (default /tmp), SB_E2E_TIMEOUT_MS (overall bound, default 60000).
-import { at, check, launch, log, pageErrors, run, tid } from "./harness.mjs";
+import {
+  at,
+  check,
+  launch,
+  log,
+  newPage,
+  pageErrors,
+  run,
+  signIn as signInAt,
+  text,
+  tid,
+  waitAttr,
+} from "./harness.mjs";
 
 const BASE = (process.env.SB_BASE_URL || "").replace(/\/+$/, "");
 const SHOP = process.env.SB_SHOP_URL || "";
 const EXE = process.env.SB_CHROMIUM || "/usr/bin/chromium";
 const SHOTS = (process.env.SB_SCREENSHOT_DIR || "/tmp").replace(/\/+$/, "");
 const OVERALL_MS = Number(process.env.SB_E2E_TIMEOUT_MS || 60000);
-const STEP_MS = 15000;
-const PASSWORD = "demo1234";
 
 const VISITOR = {
   name: "Maria Garcia",
@@ -34,48 +44,7 @@ const VISITOR = {
 const ANSWERS = { reason: "Order status", order: "A-42 shipped today", solved: "5" };
 const DISPOSITION = "resolved";
 const NOTES = "Parcel located, customer happy.";
-
-async function newPage(ctx, who) {
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(STEP_MS);
-  page.on("pageerror", (e) => pageErrors.push(`${who}: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error") log(`${who} console error: ${m.text()}`);
-  });
-  // Name the URL behind "Failed to load resource" errors (a 401 from /auth/me before signing
-  // in is expected).
-  page.on("response", (r) => {
-    if (r.status() >= 400) log(`${who} HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
-  });
-  page.on("requestfailed", (r) =>
-    log(`${who} request failed: ${r.url()} ${r.failure()?.errorText}`),
-  );
-  return page;
-}
-
-// Waits until the element's attribute has the value; says what it was on timeout.
-async function waitAttr(page, testid, attr, value, timeout = STEP_MS) {
-  const loc = page.locator(tid(testid)).first();
-  try {
-    await page.waitForSelector(`${tid(testid)}[${attr}="${value}"]`, { timeout });
-  } catch (e) {
-    const now = await loc.getAttribute(attr, { timeout: 500 }).catch(() => "(absent)");
-    throw new Error(`${testid} never had ${attr}="${value}" (last: ${now}): ${e.message}`);
-  }
-}
-
-async function text(page, testid) {
-  return ((await page.locator(tid(testid)).first().textContent()) || "").trim();
-}
-
-async function signIn(page, login, route) {
-  await page.goto(`${BASE}/#${route}`);
-  await page.locator(tid("login-name")).fill(login);
-  await page.locator(tid("login-password")).fill(PASSWORD);
-  await page.locator(tid("login-submit")).click();
-  await page.locator(tid("user-name")).waitFor();
-  await page.waitForFunction((r) => location.hash === "#" + r, route);
-}
+const signIn = (page, login, route) => signInAt(page, BASE, login, route);
 
 async function main() {
   check(BASE && SHOP, "set SB_BASE_URL (console) and SB_SHOP_URL (demo shop page)");

@@ -13,13 +13,12 @@
 // on success is `E2E_RESULT {json}`, for the server-side checks.
 // Optional env: SB_CHROMIUM (default /usr/bin/chromium), SB_SCREENSHOT_DIR (default /tmp),
 // SB_E2E_TIMEOUT_MS (overall bound, default 60000).
-import { at, check, launch, log, pageErrors, run, tid } from "./harness.mjs";
+import { at, check, launch, newPage, pageErrors, run, text, tid, waitText } from "./harness.mjs";
 
 const BASE = (process.env.SB_BASE_URL || "").replace(/\/+$/, "");
 const EXE = process.env.SB_CHROMIUM || "/usr/bin/chromium";
 const SHOTS = (process.env.SB_SCREENSHOT_DIR || "/tmp").replace(/\/+$/, "");
 const OVERALL_MS = Number(process.env.SB_E2E_TIMEOUT_MS || 60000);
-const STEP_MS = 15000;
 const NAME = "Parcels by robocall";
 const CSV =
   "Telephone,name,parcel,office,days,return_date,tz\n" +
@@ -50,33 +49,11 @@ function toneWav() {
   return buf;
 }
 
-async function text(page, testid) {
-  return ((await page.locator(tid(testid)).first().textContent()) || "").trim();
-}
-
-async function waitText(page, testid, want) {
-  try {
-    await page.waitForFunction(
-      ([sel, w]) => (document.querySelector(sel)?.textContent || "").includes(w),
-      [tid(testid), want],
-      { timeout: STEP_MS },
-    );
-  } catch (e) {
-    const now = await text(page, testid).catch(() => "(absent)");
-    throw new Error(`${testid} never said "${want}" (last: "${now}"): ${e.message}`);
-  }
-}
-
 async function main() {
   check(BASE, "set SB_BASE_URL (console)");
   const browser = await launch(EXE);
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(STEP_MS);
-  page.on("pageerror", (e) => pageErrors.push(e.message));
-  page.on("response", (r) => {
-    if (r.status() >= 400) log(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
-  });
+  const page = await newPage(ctx, "supervisor");
 
   at("supervisor sam signs in to the campaigns page");
   await page.goto(`${BASE}/#/campaigns`);

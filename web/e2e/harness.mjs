@@ -71,3 +71,65 @@ export async function run(main, overallMs) {
   }
   process.exit(code);
 }
+
+/** Default bound of one step's wait. */
+export const STEP_MS = 15000;
+export const PASSWORD = "demo1234";
+
+/** A page that logs failed requests and collects its uncaught errors under `who`. */
+export async function newPage(ctx, who) {
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(STEP_MS);
+  page.on("pageerror", (e) => pageErrors.push(`${who}: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") log(`${who} console error: ${m.text()}`);
+  });
+  // Name the URL behind "Failed to load resource" errors (a 401 from /auth/me before signing
+  // in is expected).
+  page.on("response", (r) => {
+    if (r.status() >= 400) log(`${who} HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
+  });
+  page.on("requestfailed", (r) =>
+    log(`${who} request failed: ${r.url()} ${r.failure()?.errorText}`),
+  );
+  return page;
+}
+
+/** Signs in on the console's login form and waits for `route` to show. */
+export async function signIn(page, base, login, route) {
+  await page.goto(`${base}/#${route}`);
+  await page.locator(tid("login-name")).fill(login);
+  await page.locator(tid("login-password")).fill(PASSWORD);
+  await page.locator(tid("login-submit")).click();
+  await page.locator(tid("user-name")).waitFor();
+  await page.waitForFunction((r) => location.hash === "#" + r, route);
+}
+
+export async function text(page, testid) {
+  return ((await page.locator(tid(testid)).first().textContent()) || "").trim();
+}
+
+/** Waits until the element's attribute has the value; says what it was on timeout. */
+export async function waitAttr(page, testid, attr, value, timeout = STEP_MS) {
+  const loc = page.locator(tid(testid)).first();
+  try {
+    await page.waitForSelector(`${tid(testid)}[${attr}="${value}"]`, { timeout });
+  } catch (e) {
+    const now = await loc.getAttribute(attr, { timeout: 500 }).catch(() => "(absent)");
+    throw new Error(`${testid} never had ${attr}="${value}" (last: ${now}): ${e.message}`);
+  }
+}
+
+/** Waits until the element's text contains `want`; says what it was on timeout. */
+export async function waitText(page, testid, want, timeout = STEP_MS) {
+  try {
+    await page.waitForFunction(
+      ([sel, w]) => (document.querySelector(sel)?.textContent || "").includes(w),
+      [tid(testid), want],
+      { timeout },
+    );
+  } catch (e) {
+    const now = await text(page, testid).catch(() => "(absent)");
+    throw new Error(`${testid} never said "${want}" (last: "${now}"): ${e.message}`);
+  }
+}

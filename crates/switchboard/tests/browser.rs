@@ -5,6 +5,8 @@
 //!   the call in the console, a supervisor reads the statistics.
 //! - `campaign.e2e.mjs`: a supervisor creates a robocall campaign from a CSV, uploads its
 //!   recorded message, starts and pauses it.
+//! - `campaign-agent.e2e.mjs`: an agent gets a campaign call's card with the contact's row and
+//!   the filled-in script, hangs up and saves the outcome in the wrap-up form.
 //!
 //! Needs node, Debian's chromium, `web/node_modules` and a built `web/dist`: `scripts/setup
 //! --test` installs them. Missing pieces fail the test; they never skip it.
@@ -23,6 +25,7 @@ use serde_json::{json, Value};
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(90);
 const CALLBACK_SCRIPT: &str = "web/e2e/callback.e2e.mjs";
 const CAMPAIGN_SCRIPT: &str = "web/e2e/campaign.e2e.mjs";
+const CAMPAIGN_AGENT_SCRIPT: &str = "web/e2e/campaign-agent.e2e.mjs";
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -191,6 +194,51 @@ async fn campaign_from_csv_with_a_recorded_message_started_and_paused_in_headles
         "a second of audio: {} bytes",
         wav.len()
     );
+
+    demo.server.stop().await.expect("server stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaign_call_card_and_wrap_up_in_headless_chromium() {
+    let root = workspace_root();
+    preflight(&root, CAMPAIGN_AGENT_SCRIPT);
+    // A minute of after-call work, so that alice's return to available shows the saved wrap-up.
+    let demo =
+        switchboard::demo::start_demo(fast_config(), "127.0.0.1:0", json!({ "wrap_up_s": 60 }))
+            .await
+            .expect("demo starts");
+    let base = demo.server.base_url();
+
+    let got = run_script(&root, CAMPAIGN_AGENT_SCRIPT, &base, &demo.shop_url).await;
+
+    // The outcome the browser saved is stored with the call, and the contact is reached.
+    let sup = Session::login(&base, "sam").await;
+    let id = sup.json("/api/v1/campaigns").await[0]["id"].as_i64().expect("demo campaign");
+    let contacts = sup.json(&format!("/api/v1/campaigns/{id}/contacts")).await;
+    let contact = contacts
+        .as_array()
+        .expect("contacts")
+        .iter()
+        .find(|c| c["phone"] == got["phone"])
+        .cloned()
+        .expect("the contact called");
+    assert_eq!(contact["status"], "reached", "{contact:#}");
+    let calls = sup.json(&format!("/api/v1/campaigns/{id}/calls")).await;
+    let answered: Vec<&Value> = calls
+        .as_array()
+        .expect("calls")
+        .iter()
+        .filter(|c| c["contact_id"] == contact["id"])
+        .collect();
+    assert_eq!(answered.len(), 1, "one call to the contact: {calls:#}");
+    assert_eq!(answered[0]["result"], "answered", "{calls:#}");
+    assert_eq!(
+        (answered[0]["disposition"].as_str(), answered[0]["notes"].as_str()),
+        (got["disposition"].as_str(), got["notes"].as_str()),
+        "{calls:#}"
+    );
+    let campaign = demo.server.state.store.campaign(id).await.expect("read").expect("campaign");
+    assert_eq!(campaign.status, "paused", "{campaign:?}");
 
     demo.server.stop().await.expect("server stops");
 }

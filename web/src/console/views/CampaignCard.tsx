@@ -58,7 +58,7 @@ export function CampaignCard({ agent, onCard }: { agent: AgentState; onCard?: (s
     }
   };
   return (
-    <section class="panel campaign-card" data-testid="campaign-card">
+    <section class="panel campaign-card" data-testid="campaign-card" data-phase={card.phase}>
       <div class="toolbar">
         <strong>
           {t("Campaign")}: {card.campaign_name}
@@ -97,18 +97,18 @@ export function CampaignCard({ agent, onCard }: { agent: AgentState; onCard?: (s
             </>
           ))}
       </dl>
+      {card.script && (
+        <div class="campaign-script" data-testid="campaign-script">
+          <div class="muted">{t("Script")}</div>
+          <p>{card.script}</p>
+        </div>
+      )}
       {card.phase === "wrap_up" && (
         <CampaignDisposition
           key={card.call}
           card={card}
           onSaved={async () => setCard(await get<CampaignCardData | null>("/api/v1/agent/campaign-card"))}
         />
-      )}
-      {card.script && (
-        <div class="campaign-script" data-testid="campaign-script">
-          <div class="muted">{t("Script")}</div>
-          <p>{card.script}</p>
-        </div>
       )}
     </section>
   );
@@ -145,7 +145,10 @@ function CampaignDisposition({ card, onSaved }: { card: CampaignCardData; onSave
       <DispositionFields
         dispositions={card.dispositions}
         disposition={disposition}
-        setDisposition={setDisposition}
+        setDisposition={(d) => {
+          setDisposition(d);
+          if (d) setErr(null);
+        }}
         notes={notes}
         setNotes={setNotes}
         testPrefix="campaign-"
