@@ -11,7 +11,7 @@
 //    row and the campaign's script filled in, and shows her on a call.
 // 4. Alice hangs up; sam pauses the campaign. Alice picks the outcome and notes in the wrap-up
 //    form and saves; she is back to available at once rather than after the minute of
-//    after-call work.
+//    after-call work, and the call is listed in her recent contacts.
 //
 // Exits 0 on success; on failure prints the failed step and exits 1. The last line of stdout
 // on success is `E2E_RESULT {json}`, for the server-side checks.
@@ -117,6 +117,15 @@ async function main() {
   await form.waitFor({ state: "detached" });
   await waitAttr(agent, "agent-status", "data-status", "available");
   log(`saved ${disposition}`);
+
+  at("the call is in alice's recent contacts with its outcome");
+  const row = agent.locator(tid("history-row"), { hasText: CAMPAIGN });
+  await row.waitFor();
+  const rowText = ((await row.first().textContent()) || "").replace(/\s+/g, " ");
+  check(
+    rowText.includes(CONTACT.name) && rowText.includes(disposition),
+    `the history row lacks the contact or the outcome: ${rowText}`,
+  );
 
   check(pageErrors.length === 0, `uncaught page errors: ${pageErrors.join(" | ")}`);
   log("passed");

@@ -1,5 +1,7 @@
 //! The agent's own endpoints: status, offers, the call, wrap-up, card and history.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -252,9 +254,18 @@ pub(crate) async fn history(
 ) -> ApiResult<Json<Vec<HistoryItem>>> {
     caller.require(Role::Agent)?;
     let limit = q.limit.unwrap_or(20).clamp(1, 200);
-    let rows = state.store.agent_history(caller.agent_id()?, limit).await?;
-    let names = state.store.list_users().await?.into_iter().map(|u| (u.id, u.name)).collect();
-    Ok(Json(views::history(&rows, &names)))
+    let agent = caller.agent_id()?;
+    let rows = state.store.agent_history(agent, limit).await?;
+    let calls = state.store.agent_campaign_calls(agent, limit).await?;
+    let names: HashMap<i64, String> =
+        state.store.list_users().await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let mut items = views::history(&rows, &names);
+    let me = names.get(&agent).cloned();
+    items.extend(calls.iter().map(|c| views::campaign_history_item(c, me.clone())));
+    // Interactions and campaign calls share one increasing numbering: newest first.
+    items.sort_by(|a, b| b.interaction_id.cmp(&a.interaction_id));
+    items.truncate(usize::try_from(limit).unwrap_or(20));
+    Ok(Json(items))
 }
 
 pub(crate) fn routes() -> Router<AppState> {

@@ -8,7 +8,7 @@ use domain::AgentId;
 use engine::AgentSnapshot;
 use serde::Serialize;
 use serde_json::Value;
-use store::{CallbackRow, InteractionRow, SettingsTable};
+use store::{AgentCallRow, CallbackRow, InteractionRow, SettingsTable};
 
 use crate::error::{ApiError, ApiResult};
 use crate::settings::QueueSettings;
@@ -41,7 +41,9 @@ pub struct CustomerDto {
 
 #[derive(Serialize, Clone, utoipa::ToSchema)]
 pub struct HistoryItem {
+    /// The interaction's id; for kind `campaign`, the campaign call's (they share numbering).
     pub interaction_id: i64,
+    /// callback, inbound or campaign.
     pub kind: String,
     pub started_at: String,
     pub ended_at: Option<String>,
@@ -163,6 +165,22 @@ pub(crate) fn history(
     names: &HashMap<i64, String>,
 ) -> Vec<HistoryItem> {
     rows.iter().map(|(cb, ix)| history_item(cb, ix, names)).collect()
+}
+
+/// A campaign call in the agent's history; the topic names the campaign and the contact.
+pub(crate) fn campaign_history_item(row: &AgentCallRow, agent_name: Option<String>) -> HistoryItem {
+    let contact = row.contact_name.as_deref().unwrap_or(&row.phone);
+    HistoryItem {
+        interaction_id: row.id,
+        kind: "campaign".into(),
+        started_at: rfc3339(row.dialed_at),
+        ended_at: Some(rfc3339(row.ended_at)),
+        outcome: row.result.clone().unwrap_or_else(|| "in_progress".into()),
+        disposition: row.disposition.clone(),
+        agent_name,
+        topic: Some(format!("{} · {contact}", row.campaign_name)),
+        answers: Value::Object(Default::default()),
+    }
 }
 
 /// The screen-pop card of an inbound call, from what the engine knows: the caller's number,

@@ -85,6 +85,21 @@ pub struct CallRow {
     pub notes: Option<String>,
 }
 
+/// A campaign call an agent handled, for the agent's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentCallRow {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub campaign_name: String,
+    pub phone: String,
+    pub contact_name: Option<String>,
+    pub dialed_at: i64,
+    pub bridged_at: Option<i64>,
+    pub ended_at: i64,
+    pub result: Option<String>,
+    pub disposition: Option<String>,
+}
+
 /// Raw call figures of a campaign since a time, from which the API derives its KPIs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CallFigures {
@@ -344,6 +359,40 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(call).collect()
+    }
+
+    /// The ended campaign calls dialed for or bridged to `agent`, newest first.
+    pub async fn agent_campaign_calls(&self, agent: i64, limit: i64) -> Result<Vec<AgentCallRow>> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.campaign_id, k.name AS campaign_name, t.phone, \
+             t.name AS contact_name, c.dialed_at, c.bridged_at, c.ended_at, c.result, \
+             c.disposition \
+             FROM campaign_calls c \
+             JOIN campaigns k ON k.id = c.campaign_id \
+             JOIN campaign_contacts t ON t.id = c.contact_id \
+             WHERE c.agent_id = $1 AND c.ended_at IS NOT NULL \
+             ORDER BY c.id DESC LIMIT $2",
+        )
+        .bind(agent)
+        .bind(limit.clamp(0, LIST_ROWS_MAX))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AgentCallRow {
+                    id: row.try_get("id")?,
+                    campaign_id: row.try_get("campaign_id")?,
+                    campaign_name: row.try_get("campaign_name")?,
+                    phone: row.try_get("phone")?,
+                    contact_name: row.try_get("contact_name")?,
+                    dialed_at: row.try_get("dialed_at")?,
+                    bridged_at: row.try_get("bridged_at")?,
+                    ended_at: row.try_get("ended_at")?,
+                    result: row.try_get("result")?,
+                    disposition: row.try_get("disposition")?,
+                })
+            })
+            .collect()
     }
 
     /// The call's campaign, if the call ended after a conversation with `agent`.

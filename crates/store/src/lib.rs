@@ -29,7 +29,9 @@ use thiserror::Error;
 
 pub use actions::{ActionRow, ACTION_FAILED, ACTION_PENDING, ACTION_SENT, DUE_ACTIONS_MAX};
 pub use callbacks::{InsertOutcome, NewCallback};
-pub use campaigns::{CallFigures, CallRow, CampaignRow, ContactRow, DncRow, NewContact};
+pub use campaigns::{
+    AgentCallRow, CallFigures, CallRow, CampaignRow, ContactRow, DncRow, NewContact,
+};
 pub use rows::*;
 pub use stats::StatsInteraction;
 

@@ -9,12 +9,14 @@ const SQLITE: &[(i64, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_campaigns.sql")),
     (3, include_str!("../migrations/sqlite/0003_campaign_answers_and_actions.sql")),
     (4, include_str!("../migrations/sqlite/0004_campaign_dispositions.sql")),
+    (5, include_str!("../migrations/sqlite/0005_campaign_calls_by_agent.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_campaigns.sql")),
     (3, include_str!("../migrations/postgres/0003_campaign_answers_and_actions.sql")),
     (4, include_str!("../migrations/postgres/0004_campaign_dispositions.sql")),
+    (5, include_str!("../migrations/postgres/0005_campaign_calls_by_agent.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -461,6 +461,24 @@ async fn campaigns_contacts_and_calls_project(kind: &str) {
         (calls[0].disposition.as_deref(), calls[0].notes.as_deref()),
         (Some("interested"), Some("call on Friday"))
     );
+    // Agent 3's history has the bridged call with its campaign and contact; agent 4's is empty.
+    let mine = s.agent_campaign_calls(3, 10).await.unwrap();
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(
+        (mine[0].id, mine[0].campaign_name.as_str(), mine[0].phone.as_str()),
+        (500, "Parcels 2", "+447700900001")
+    );
+    assert_eq!((mine[0].campaign_id, mine[0].contact_name.as_deref()), (id, Some("Ann")));
+    assert_eq!(
+        (mine[0].dialed_at, mine[0].bridged_at, mine[0].ended_at),
+        (1_000, Some(5_000), 65_000)
+    );
+    assert_eq!(
+        (mine[0].result.as_deref(), mine[0].disposition.as_deref()),
+        (Some("answered"), Some("interested"))
+    );
+    assert!(s.agent_campaign_calls(4, 10).await.unwrap().is_empty());
+    assert!(s.agent_campaign_calls(3, 0).await.unwrap().is_empty(), "the limit is honoured");
     let open = s.open_contacts(id, 10).await.unwrap();
     assert_eq!(open.iter().map(|c| c.id).collect::<Vec<_>>(), vec![c2]);
     // Campaign calls share the interaction numbering.

@@ -473,5 +473,31 @@ async fn an_agent_sets_the_disposition_of_a_campaign_call_which_ends_after_call_
         (Some(dispositions[0].as_str()), Some("wants redelivery"))
     );
     alice.wait_state("back from after-call work", |s| s["status"] != "wrap_up").await;
+    // The call is in alice's history, with its campaign, contact and disposition; not in bob's.
+    let history = alice.json("/api/v1/agent/history").await;
+    let item = history
+        .as_array()
+        .expect("history")
+        .iter()
+        .find(|h| h["interaction_id"].as_u64() == Some(call))
+        .cloned()
+        .unwrap_or_else(|| panic!("the campaign call is not in alice's history: {history:#}"));
+    assert_eq!(
+        (item["kind"].as_str(), item["outcome"].as_str(), item["disposition"].as_str()),
+        (Some("campaign"), Some("answered"), Some(dispositions[0].as_str())),
+        "{item:#}"
+    );
+    let topic = item["topic"].as_str().expect("topic");
+    assert!(topic.starts_with("Parcel waiting · "), "{topic}");
+    assert_eq!(item["agent_name"], "Alice Moreau", "{item:#}");
+    let theirs = bob.json("/api/v1/agent/history").await;
+    assert!(
+        theirs
+            .as_array()
+            .expect("history")
+            .iter()
+            .all(|h| h["interaction_id"].as_u64() != Some(call)),
+        "{theirs:#}"
+    );
     demo.server.stop().await.expect("stop");
 }

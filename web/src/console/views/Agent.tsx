@@ -470,8 +470,9 @@ const HISTORY_LIMIT = 20;
 
 function History({ agent }: { agent: AgentState }) {
   const [items, setItems] = useState<HistoryItem[] | null>(null);
-  // Reload whenever the set of interactions on screen changes (one finished or started).
-  const sig = agent.interactions.map((i) => i.id).join(",");
+  // Reload whenever a contact starts or ends: the interactions on screen, the campaign call's
+  // phase, or the status (a campaign wrap-up saved ends after-call work).
+  const sig = [agent.interactions.map((i) => i.id).join(","), agent.campaign_phase ?? "", agent.status].join("|");
   const seq = useRef(0);
   useEffect(() => {
     const mine = ++seq.current;
