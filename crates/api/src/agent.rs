@@ -263,7 +263,7 @@ pub(crate) async fn history(
     let me = names.get(&agent).cloned();
     items.extend(calls.iter().map(|c| views::campaign_history_item(c, me.clone())));
     // Interactions and campaign calls share one increasing numbering: newest first.
-    items.sort_by(|a, b| b.interaction_id.cmp(&a.interaction_id));
+    items.sort_by_key(|h| std::cmp::Reverse(h.interaction_id));
     items.truncate(usize::try_from(limit).unwrap_or(20));
     Ok(Json(items))
 }
