@@ -323,3 +323,45 @@ impl crate::Router {
         next
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against a plain list of leaves, including the last time, which the nodes cannot tell
+    /// from "nothing due".
+    #[test]
+    fn queue_dues_match_a_list() {
+        let last = Timestamp::from_millis(NOTHING_DUE);
+        let mut dues = QueueDues::default();
+        let mut model: Vec<Option<Timestamp>> = Vec::new();
+        let mut state: u64 = 3;
+        for _ in 0..5_000 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let r = state >> 33;
+            let slot = (r % 37) as usize;
+            let due = match r % 7 {
+                0 | 1 => None,
+                2 => Some(last),
+                _ => Some(Timestamp::from_millis((r % 1_000) as i64)),
+            };
+            dues.set(slot, due);
+            if model.len() <= slot {
+                model.resize(slot + 1, None);
+            }
+            model[slot] = due;
+            dues.check();
+            assert_eq!(dues.first(), model.iter().flatten().min().copied());
+            for now in [Timestamp::from_millis(500), last] {
+                let mut out = Vec::new();
+                dues.due(now, &mut out);
+                let expected: Vec<u32> = (0..model.len())
+                    .filter(|&s| model[s].is_some_and(|t| t <= now))
+                    .map(|s| s as u32)
+                    .collect();
+                assert_eq!(out, expected, "due at {now:?}");
+            }
+            assert!((0..model.len()).all(|s| dues.get(s) == model[s]));
+        }
+    }
+}
