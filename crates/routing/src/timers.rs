@@ -127,26 +127,28 @@ impl QueueDues {
         if self.first().is_none_or(|t| t > now) {
             return;
         }
-        let mut stack = [0usize; 64];
-        let (mut len, leaves) = (1, self.width);
-        stack[0] = 1;
-        while len > 0 {
-            len -= 1;
-            let at = stack[len];
-            if self.tree[at] > now.as_millis() {
-                continue;
-            }
-            if at >= leaves {
+        // Depth first, left to right, without a stack: after a subtree, climb past right
+        // children and step to the right sibling; climbing past the root ends the walk.
+        let (now_ms, leaves) = (now.as_millis(), self.width);
+        let mut at = 1;
+        loop {
+            if self.tree[at] <= now_ms {
+                if at < leaves {
+                    at *= 2;
+                    continue;
+                }
                 if self.leaves[at - leaves].is_some_and(|t| t <= now) {
                     // Slots are bounded by QUEUES_MAX, far below u32::MAX.
                     out.push(u32::try_from(at - leaves).expect("queue slots fit u32"));
                 }
-            } else {
-                // Right first so that slots come out ascending; depth is at most 64.
-                stack[len] = 2 * at + 1;
-                stack[len + 1] = 2 * at;
-                len += 2;
             }
+            while at & 1 == 1 {
+                at /= 2;
+            }
+            if at == 0 {
+                break;
+            }
+            at += 1;
         }
     }
 
@@ -232,6 +234,10 @@ impl Timers {
         out.extend(self.set.iter().take_while(|(at, _)| *at <= now).copied());
         let from_set = out.len();
         for lane in &self.offer_lanes {
+            // Most calls find no offer due: skip building the lane's iterator.
+            if lane.expiries.first().is_none_or(|(at, _)| *at > now) {
+                continue;
+            }
             let due = lane.expiries.iter().take_while(|(at, _)| *at <= now);
             out.extend(due.map(|&(at, offer)| (at, Timer::Offer(offer))));
         }
