@@ -5,6 +5,7 @@ use domain::{AgentId, Channel, DepartmentId, OfferId, QueueId, Timestamp};
 
 use crate::limits::BREAK_REASON_BYTES_MAX;
 use crate::queue::FreeKey;
+use crate::queue_table::QueueTable;
 use crate::signature::{level_sum, satisfies, skill_mask, Req};
 use crate::small_list::SmallList;
 use crate::timers::Timer;
@@ -39,6 +40,8 @@ pub(crate) struct Agent {
     /// sync) reads these.
     pub(crate) free_keys: Vec<Option<FreeKey>>,
     pub(crate) capacity: [u32; Channel::COUNT],
+    /// Channels of the served queues (see `served_channels`): capacity elsewhere takes nothing.
+    pub(crate) channels: [bool; Channel::COUNT],
     pub(crate) status: AgentStatus,
     pub(crate) load: [u32; Channel::COUNT],
     pub(crate) idle_since: [Timestamp; Channel::COUNT],
@@ -136,6 +139,13 @@ impl Agent {
             && queue.department.is_none_or(|d| self.departments.binary_search(&d).is_ok())
     }
 
+    /// Available with room for one more task on a channel it serves: a precondition of
+    /// `free_for` on any of its queues.
+    pub(crate) fn has_spare_capacity(&self) -> bool {
+        matches!(self.status, AgentStatus::Available)
+            && (0..Channel::COUNT).any(|ch| self.channels[ch] && self.load[ch] < self.capacity[ch])
+    }
+
     pub(crate) fn free_state(&self) -> FreeState {
         let available = matches!(self.status, AgentStatus::Available);
         std::array::from_fn(|ch| {
@@ -166,6 +176,15 @@ impl Agent {
             slot: self.slot,
         }
     }
+}
+
+/// Which channels the served queues use.
+pub(crate) fn served_channels(served: &[Served], queues: &QueueTable) -> [bool; Channel::COUNT] {
+    let mut channels = [false; Channel::COUNT];
+    for s in served {
+        channels[queues.at(s.slot).config.channel.index()] = true;
+    }
+    channels
 }
 
 impl Router {
@@ -211,6 +230,7 @@ impl Router {
                     pending: false,
                     touched: false,
                     synced: None,
+                    channels: [false; Channel::COUNT],
                 };
                 self.agents.insert(id, agent);
             }
@@ -234,6 +254,7 @@ impl Router {
             Served { queue, slot, qualified }
         });
         agent.served = ServedList::new(served.collect());
+        agent.channels = served_channels(&agent.served, queues);
         agent.free_keys = vec![None; agent.served.len()];
         agent.skill_mask = skill_mask(&profile.skills);
         agent.skills = SmallList::from_vec(profile.skills, NO_SKILL);

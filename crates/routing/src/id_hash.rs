@@ -73,6 +73,9 @@ const VACANT: u32 = u32::MAX;
 struct Bucket {
     key: u64,
     slot: u32,
+    /// The key's home bucket, kept in what would be padding: a removal walks the rest of the
+    /// probe run asking each bucket for its home, and runs are several buckets long.
+    home: u32,
 }
 
 /// Id → slot index of a dense table: open addressing with linear probing, each bucket holding
@@ -143,17 +146,20 @@ impl<K: RawId> SlotIndex<K> {
     pub(crate) fn insert(&mut self, id: K, slot: u32) -> Option<u32> {
         assert_ne!(slot, VACANT, "slot out of range");
         let key = id.raw();
-        if let Some(at) = self.find(key) {
-            return Some(std::mem::replace(&mut self.buckets[at].slot, slot));
-        }
         if 2 * (self.len + 1) > self.buckets.len() {
             self.grow();
         }
-        let mut at = self.home(key);
+        // One walk: without tombstones a key is present iff it comes before the first vacancy.
+        let home = self.home(key);
+        let mut at = home;
         while self.buckets[at].slot != VACANT {
+            if self.buckets[at].key == key {
+                return Some(std::mem::replace(&mut self.buckets[at].slot, slot));
+            }
             at = (at + 1) & self.mask();
         }
-        self.buckets[at] = Bucket { key, slot };
+        // Buckets are at most twice the slots, which fit u32 well below u32::MAX.
+        self.buckets[at] = Bucket { key, slot, home: home as u32 };
         self.len += 1;
         None
     }
@@ -172,27 +178,30 @@ impl<K: RawId> SlotIndex<K> {
                 break;
             }
             // The bucket may fill the gap unless its home lies cyclically in (gap, at].
-            let home = self.home(bucket.key);
+            let home = bucket.home as usize;
             let stays = if gap <= at { gap < home && home <= at } else { gap < home || home <= at };
             if !stays {
                 self.buckets[gap] = bucket;
                 gap = at;
             }
         }
-        self.buckets[gap] = Bucket { key: 0, slot: VACANT };
+        self.buckets[gap] = Bucket { key: 0, slot: VACANT, home: 0 };
         self.len -= 1;
         Some(slot)
     }
 
     fn grow(&mut self) {
         let size = (2 * self.buckets.len()).max(16);
-        let old = std::mem::replace(&mut self.buckets, vec![Bucket { key: 0, slot: VACANT }; size]);
+        let vacant = Bucket { key: 0, slot: VACANT, home: 0 };
+        let old = std::mem::replace(&mut self.buckets, vec![vacant; size]);
         self.shift = 64 - size.trailing_zeros();
-        for bucket in old.into_iter().filter(|b| b.slot != VACANT) {
-            let mut at = self.home(bucket.key);
+        for mut bucket in old.into_iter().filter(|b| b.slot != VACANT) {
+            let home = self.home(bucket.key);
+            let mut at = home;
             while self.buckets[at].slot != VACANT {
                 at = (at + 1) & self.mask();
             }
+            bucket.home = home as u32;
             self.buckets[at] = bucket;
         }
     }

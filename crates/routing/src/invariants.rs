@@ -78,6 +78,8 @@ impl Router {
             assert_eq!(agent.id, id);
             assert_eq!(self.agents.get(&id).map(|a| a.slot), Some(agent.slot), "slot of {id:?}");
             assert_eq!(agent.skill_mask, skill_mask(&agent.skills[..]), "skill mask of {id:?}");
+            let channels = crate::agent::served_channels(&agent.served, &self.queues);
+            assert_eq!(agent.channels, channels, "served channels of {id:?}");
             assert!(!agent.pending || self.has_pending_work(), "{id:?} left pending");
             assert!(!agent.touched || self.has_pending_work(), "{id:?} left touched");
             let recount = load.get(&id).copied().unwrap_or_default();

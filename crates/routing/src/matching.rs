@@ -246,7 +246,10 @@ impl Router {
 
     /// Lets a freed agent (by slot) take work until it is full or nothing fits.
     fn serve_agent(&mut self, now: Timestamp, agent_slot: u32, fast: bool) {
-        while let Some(slot) = self.best_head_for(now, agent_slot) {
+        // Without spare capacity on any channel the agent is free for no queue: skip the walk
+        // over its queues (most offers fill a voice agent).
+        while self.agents.at(agent_slot).has_spare_capacity() {
+            let Some(slot) = self.best_head_for(now, agent_slot) else { break };
             if fast {
                 self.make_offer_at(now, slot, agent_slot);
             } else {

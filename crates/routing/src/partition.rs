@@ -149,11 +149,15 @@ impl Partition {
 
     /// The best entry, from the lane fronts.
     pub(crate) fn first(&self, aging_ms_per_level: u64) -> Option<WaitEntry> {
-        let fronts = self.lanes.iter().filter_map(|lane| {
-            let key = lane.tasks.first()?;
-            Some(WaitEntry::new(lane.priority, *key, aging_ms_per_level))
-        });
-        fronts.chain(self.rest.first().copied()).min()
+        let mut best = self.rest.first().copied();
+        for lane in &self.lanes {
+            let Some(&key) = lane.tasks.first() else { continue };
+            let front = WaitEntry::new(lane.priority, key, aging_ms_per_level);
+            if best.is_none_or(|b| front < b) {
+                best = Some(front);
+            }
+        }
+        best
     }
 
     /// Asserts the representation: lanes of distinct levels, counted in `len`.

@@ -297,6 +297,7 @@ impl Router {
             let qualified = satisfies(&member.skills[..], &skills);
             let served = member.served.iter_mut().find(|s| s.queue == id);
             served.expect("members serve the queue").qualified = qualified;
+            member.channels = crate::agent::served_channels(&member.served, &self.queues);
             self.mark_pending_agent(agent);
         }
         for task in waiting {

@@ -84,13 +84,14 @@ impl Router {
 
     /// Next decision or notice, oldest first. The caller drains this after every input.
     pub fn poll_event(&mut self) -> Option<RoutingEvent> {
-        let event = self.events.pop_front();
+        // Most polls find nothing (callers poll after every input): they return at once.
+        let event = self.events.pop_front()?;
         if self.events.is_empty() {
             // Back to the start of the buffer: after a burst (an overflow storm) the buffer is
             // large, and a ring walking all of it would put each event in a cold cache line.
             self.events.clear();
         }
-        event
+        Some(event)
     }
 
     /// Tasks alive in the router (waiting, offered or assigned).

@@ -46,28 +46,28 @@ pub(crate) struct Timers {
 }
 
 /// A min-tree over queue slots: `tree[1]` is the root, leaf `slot` is `tree[width + slot]`, and
-/// each inner node holds the earlier of its children (`None` is "nothing due").
+/// each inner node holds the earlier of its children. Nodes hold raw milliseconds with
+/// [`NOTHING_DUE`] for "nothing due", so that a node costs one compare and no branches on
+/// `Option`. That value is also a real time; `leaves` keeps the exact due times, and `at_max`
+/// counts leaves due at that very time.
 #[derive(Default)]
 struct QueueDues {
-    tree: Vec<Option<Timestamp>>,
+    tree: Vec<i64>,
+    leaves: Vec<Option<Timestamp>>,
+    at_max: usize,
     /// Leaves, a power of two (zero before the first queue).
     width: usize,
 }
 
-fn earlier(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.min(y)),
-        (x, y) => x.or(y),
-    }
+const NOTHING_DUE: i64 = i64::MAX;
+
+fn raw(due: Option<Timestamp>) -> i64 {
+    due.map_or(NOTHING_DUE, Timestamp::as_millis)
 }
 
 impl QueueDues {
     fn get(&self, slot: usize) -> Option<Timestamp> {
-        if slot < self.width {
-            self.tree[self.width + slot]
-        } else {
-            None
-        }
+        self.leaves.get(slot).copied().flatten()
     }
 
     fn set(&mut self, slot: usize, due: Option<Timestamp>) {
@@ -77,14 +77,21 @@ impl QueueDues {
             }
             self.grow(slot + 1);
         }
-        let mut at = self.width + slot;
-        if self.tree[at] == due {
+        let old = std::mem::replace(&mut self.leaves[slot], due);
+        if old == due {
             return;
         }
-        self.tree[at] = due;
+        let max = Some(Timestamp::from_millis(NOTHING_DUE));
+        self.at_max = self.at_max + usize::from(due == max) - usize::from(old == max);
+        let mut at = self.width + slot;
+        let value = raw(due);
+        if self.tree[at] == value {
+            return;
+        }
+        self.tree[at] = value;
         while at > 1 {
             at /= 2;
-            let value = earlier(self.tree[2 * at], self.tree[2 * at + 1]);
+            let value = self.tree[2 * at].min(self.tree[2 * at + 1]);
             if self.tree[at] == value {
                 // Ancestors depend on this node only through its value.
                 break;
@@ -96,19 +103,23 @@ impl QueueDues {
     /// Makes room for `slots` leaves, keeping the present ones.
     fn grow(&mut self, slots: usize) {
         let width = slots.next_power_of_two();
-        let mut tree = vec![None; 2 * width];
-        for slot in 0..self.width {
-            tree[width + slot] = self.tree[self.width + slot];
+        self.leaves.resize(width, None);
+        let mut tree = vec![NOTHING_DUE; 2 * width];
+        for (slot, &due) in self.leaves.iter().enumerate() {
+            tree[width + slot] = raw(due);
         }
         for at in (1..width).rev() {
-            tree[at] = earlier(tree[2 * at], tree[2 * at + 1]);
+            tree[at] = tree[2 * at].min(tree[2 * at + 1]);
         }
         self.tree = tree;
         self.width = width;
     }
 
     fn first(&self) -> Option<Timestamp> {
-        self.tree.get(1).copied().flatten()
+        match self.tree.get(1) {
+            Some(&root) if root < NOTHING_DUE => Some(Timestamp::from_millis(root)),
+            _ => (self.at_max > 0).then_some(Timestamp::from_millis(NOTHING_DUE)),
+        }
     }
 
     /// Appends the slots whose earliest due time is at or before `now`.
@@ -116,24 +127,45 @@ impl QueueDues {
         if self.first().is_none_or(|t| t > now) {
             return;
         }
-        let mut stack = [0usize; 64];
-        let (mut len, leaves) = (1, self.width);
-        stack[0] = 1;
-        while len > 0 {
-            len -= 1;
-            let at = stack[len];
-            if self.tree[at].is_none_or(|t| t > now) {
-                continue;
+        // Depth first, left to right, without a stack: after a subtree, climb past right
+        // children and step to the right sibling; climbing past the root ends the walk.
+        let (now_ms, leaves) = (now.as_millis(), self.width);
+        let mut at = 1;
+        loop {
+            if self.tree[at] <= now_ms {
+                if at < leaves {
+                    at *= 2;
+                    continue;
+                }
+                if self.leaves[at - leaves].is_some_and(|t| t <= now) {
+                    // Slots are bounded by QUEUES_MAX, far below u32::MAX.
+                    out.push(u32::try_from(at - leaves).expect("queue slots fit u32"));
+                }
             }
-            if at >= leaves {
-                // Slots are bounded by QUEUES_MAX, far below u32::MAX.
-                out.push(u32::try_from(at - leaves).expect("queue slots fit u32"));
-            } else {
-                // Right first so that slots come out ascending; depth is at most 64.
-                stack[len] = 2 * at + 1;
-                stack[len + 1] = 2 * at;
-                len += 2;
+            while at & 1 == 1 {
+                at /= 2;
             }
+            if at == 0 {
+                break;
+            }
+            at += 1;
+        }
+    }
+
+    /// Asserts the representation: nodes and leaves agree.
+    fn check(&self) {
+        assert!(self.width == 0 || self.width.is_power_of_two(), "queue due tree width");
+        assert_eq!(self.tree.len(), 2 * self.width, "queue due tree size");
+        assert_eq!(self.leaves.len(), self.width, "queue due leaves");
+        for (slot, &due) in self.leaves.iter().enumerate() {
+            assert_eq!(self.tree[self.width + slot], raw(due), "queue due leaf {slot}");
+        }
+        let max = Some(Timestamp::from_millis(NOTHING_DUE));
+        let at_max = self.leaves.iter().filter(|&&due| due == max).count();
+        assert_eq!(self.at_max, at_max, "queue dues at the last time");
+        for at in 1..self.width {
+            let value = self.tree[2 * at].min(self.tree[2 * at + 1]);
+            assert_eq!(self.tree[at], value, "queue due tree node {at}");
         }
     }
 }
@@ -202,6 +234,10 @@ impl Timers {
         out.extend(self.set.iter().take_while(|(at, _)| *at <= now).copied());
         let from_set = out.len();
         for lane in &self.offer_lanes {
+            // Most calls find no offer due: skip building the lane's iterator.
+            if lane.expiries.first().is_none_or(|(at, _)| *at > now) {
+                continue;
+            }
             let due = lane.expiries.iter().take_while(|(at, _)| *at <= now);
             out.extend(due.map(|&(at, offer)| (at, Timer::Offer(offer))));
         }
@@ -228,13 +264,7 @@ impl Timers {
             let twice = self.offer_lanes[..i].iter().any(|l| l.ring_ms == lane.ring_ms);
             assert!(!twice, "two offer lanes for {} ms", lane.ring_ms);
         }
-        let dues = &self.queue_dues;
-        assert!(dues.width == 0 || dues.width.is_power_of_two(), "queue due tree width");
-        assert_eq!(dues.tree.len(), 2 * dues.width, "queue due tree size");
-        for at in 1..dues.width {
-            let value = earlier(dues.tree[2 * at], dues.tree[2 * at + 1]);
-            assert_eq!(dues.tree[at], value, "queue due tree node {at}");
-        }
+        self.queue_dues.check();
         let overflow = self.set.iter().any(|(_, t)| matches!(t, Timer::Overflow(..)));
         assert!(!overflow, "overflow timer in the ordered table");
     }
@@ -297,5 +327,47 @@ impl crate::Router {
             return Some(next.map_or(self.last_now, |t| t.min(self.last_now)));
         }
         next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against a plain list of leaves, including the last time, which the nodes cannot tell
+    /// from "nothing due".
+    #[test]
+    fn queue_dues_match_a_list() {
+        let last = Timestamp::from_millis(NOTHING_DUE);
+        let mut dues = QueueDues::default();
+        let mut model: Vec<Option<Timestamp>> = Vec::new();
+        let mut state: u64 = 3;
+        for _ in 0..5_000 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let r = state >> 33;
+            let slot = (r % 37) as usize;
+            let due = match r % 7 {
+                0 | 1 => None,
+                2 => Some(last),
+                _ => Some(Timestamp::from_millis((r % 1_000) as i64)),
+            };
+            dues.set(slot, due);
+            if model.len() <= slot {
+                model.resize(slot + 1, None);
+            }
+            model[slot] = due;
+            dues.check();
+            assert_eq!(dues.first(), model.iter().flatten().min().copied());
+            for now in [Timestamp::from_millis(500), last] {
+                let mut out = Vec::new();
+                dues.due(now, &mut out);
+                let expected: Vec<u32> = (0..model.len())
+                    .filter(|&s| model[s].is_some_and(|t| t <= now))
+                    .map(|s| s as u32)
+                    .collect();
+                assert_eq!(out, expected, "due at {now:?}");
+            }
+            assert!((0..model.len()).all(|s| dues.get(s) == model[s]));
+        }
     }
 }
