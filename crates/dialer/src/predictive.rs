@@ -63,6 +63,10 @@ pub struct PredictiveConfig {
     /// Abandons the day's count aims to stay under `cap * live`: the target share is
     /// `1 - margin / (cap * live)`, at most `target_share` (0: always `target_share`).
     pub target_margin: f64,
+    /// Weight of the risk a new dial adds to the dials already out: its answer can take the
+    /// agent that a later answer of theirs needed (1: counted in full; 0: only the new dial's
+    /// own risk, as in the reference elapsed-time policy).
+    pub crowding_weight: f64,
 }
 
 impl PredictiveConfig {
@@ -72,13 +76,16 @@ impl PredictiveConfig {
             no_answer_timeout_ms: no_answer_timeout_ms.min(crate::NO_ANSWER_TIMEOUT_MS_MAX),
             target_share: 0.98,
             fallback_share: 1.0,
-            theta_initial: 0.02,
+            // Near where theta settles once crowding is counted, so the integrator starts on
+            // the target rather than under it.
+            theta_initial: 0.05,
             gain: 0.15,
             learn_dials_min: 300,
             learn_calls_min: 40,
             fallback_live_min: 1_000,
             fallback_excess: 0.0,
             target_margin: 2.0,
+            crowding_weight: 1.0,
         }
     }
 }
@@ -99,6 +106,8 @@ pub struct Predictive {
     var: Vec<f64>,
     fresh: Vec<f64>,
     curve: Vec<f64>,
+    /// Expected live answers of the dials out (and placed this poll), per bin.
+    dens: Vec<f64>,
     ends: Vec<f64>,
     wrap_done: Vec<f64>,
 }
@@ -108,7 +117,7 @@ impl Predictive {
         let bins = usize::try_from(config.no_answer_timeout_ms / 1_000)
             .unwrap_or(DIAL_BINS)
             .clamp(1, DIAL_BINS);
-        let theta = if config.theta_initial.is_finite() { config.theta_initial } else { 0.02 };
+        let theta = if config.theta_initial.is_finite() { config.theta_initial } else { 0.05 };
         Predictive {
             config,
             dials: DialModel::new(),
@@ -122,6 +131,7 @@ impl Predictive {
             var: vec![0.0; bins],
             fresh: vec![0.0; bins],
             curve: vec![0.0; bins],
+            dens: vec![0.0; bins],
             ends: vec![0.0; bins + BRIDGE_BINS + 1],
             wrap_done: vec![0.0; bins + BRIDGE_BINS + 1],
         }
@@ -209,12 +219,16 @@ impl Predictive {
         self.mean.iter_mut().for_each(|m| *m = base);
         self.var.iter_mut().for_each(|v| *v = 0.0);
         self.add_releases(snapshot);
+        self.dens.iter_mut().for_each(|d| *d = 0.0);
         for &age in snapshot.outstanding_ages_ms {
             self.dials.live_by(age, &mut self.curve);
+            let mut before = 0.0;
             for t in 0..self.mean.len() {
                 let q = self.curve[t];
                 self.mean[t] -= q;
                 self.var[t] += q * (1.0 - q);
+                self.dens[t] += q - before;
+                before = q;
             }
         }
         self.dials.live_by(0, &mut self.fresh);
@@ -227,21 +241,33 @@ impl Predictive {
         while placed < DIALS_PER_POLL_MAX {
             let mut risk = 0.0;
             let mut before = 0.0;
+            let w = self.config.crowding_weight;
             for t in 0..self.mean.len() {
                 let p_here = self.fresh[t] - before;
                 before = self.fresh[t];
+                let p0 = chance_below_one(self.mean[t], self.var[t]);
                 if p_here > 0.0 {
-                    risk += p_here * chance_below_one(self.mean[t], self.var[t]);
+                    risk += p_here * p0;
+                }
+                // Answers of other dials in bin t find one agent fewer if this one is live
+                // by then.
+                if w > 0.0 && self.dens[t] > 0.0 {
+                    let q = self.fresh[t];
+                    let p1 = chance_below_one(self.mean[t] - q, self.var[t] + q * (1.0 - q));
+                    risk += w * self.dens[t] * (p1 - p0);
                 }
             }
             if risk / p_live >= theta {
                 break;
             }
             placed += 1;
+            let mut before = 0.0;
             for t in 0..self.mean.len() {
                 let q = self.fresh[t];
                 self.mean[t] -= q;
                 self.var[t] += q * (1.0 - q);
+                self.dens[t] += q - before;
+                before = q;
             }
         }
         placed
@@ -417,6 +443,31 @@ mod tests {
         let mut fixed = PredictiveConfig::new(0.03, 25_000);
         fixed.target_margin = 0.0;
         assert_eq!(Predictive::new(fixed).target_share(), fixed.target_share);
+    }
+
+    #[test]
+    fn crowding_of_the_dials_out_holds_back_further_dials() {
+        // Agents free over the next seconds, and young dials out whose answers come later:
+        // a new dial that answers first takes an agent one of theirs would have needed.
+        let busy = [BusyAgent { phase: AgentPhase::Wrap, elapsed_ms: 19_000 }; 12];
+        let ages = [500u64; 8];
+        let snap = Snapshot {
+            now_ms: 0,
+            idle_agents: 2,
+            busy: &busy,
+            outstanding_ages_ms: &ages,
+            waiting_calls: 0,
+        };
+        let mut own_risk_only = trained();
+        own_risk_only.config.crowding_weight = 0.0;
+        let mut crowding = trained();
+        crowding.ln_theta = own_risk_only.ln_theta;
+        let (alone, crowded) = (own_risk_only.poll_dials(&snap), crowding.poll_dials(&snap));
+        assert!(alone > 0, "the own-risk rule dials here");
+        assert!(crowded < alone, "crowding counted: {crowded} dials, own risk only: {alone}");
+        // With no dial out, only the dials of this poll crowd each other: still no bolder.
+        let empty = Snapshot { outstanding_ages_ms: &[], ..snap };
+        assert!(crowding.poll_dials(&empty) <= own_risk_only.poll_dials(&empty));
     }
 
     #[test]

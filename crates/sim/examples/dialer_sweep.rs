@@ -2,8 +2,9 @@
 //! `cargo run --release -p sim --example dialer_sweep -- bench/scenarios/a.toml 25 0.03 8 < settings`
 //! Each line of standard input is one setting, `name=value` pairs separated by spaces, for the
 //! fields of `dialer::PredictiveConfig` (target_share, fallback_share, gain, theta_initial,
-//! learn_dials_min, learn_calls_min, fallback_live_min, fallback_excess). An empty line is the
-//! defaults; `static=R` runs the static-ratio baseline at ratio R.
+//! learn_dials_min, learn_calls_min, fallback_live_min, fallback_excess, target_margin,
+//! crowding_weight). An empty line is the defaults; `static=R` runs the static-ratio baseline
+//! at ratio R.
 
 use std::io::BufRead;
 
@@ -31,6 +32,7 @@ fn apply(c: &mut dialer::PredictiveConfig, key: &str, value: f64) -> bool {
         "fallback_live_min" => c.fallback_live_min = value as u64,
         "fallback_excess" => c.fallback_excess = value,
         "target_margin" => c.target_margin = value,
+        "crowding_weight" => c.crowding_weight = value,
         _ => return false,
     }
     true
