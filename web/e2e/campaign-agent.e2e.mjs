@@ -123,8 +123,8 @@ async function main() {
   await row.waitFor();
   const rowText = ((await row.first().textContent()) || "").replace(/\s+/g, " ");
   check(
-    rowText.includes(CONTACT.name) && rowText.includes(disposition),
-    `the history row lacks the contact or the outcome: ${rowText}`,
+    rowText.includes("Campaign call") && rowText.includes(CONTACT.name) && rowText.includes(disposition),
+    `the history row lacks the kind, the contact or the outcome: ${rowText}`,
   );
 
   check(pageErrors.length === 0, `uncaught page errors: ${pageErrors.join(" | ")}`);

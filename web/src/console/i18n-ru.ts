@@ -120,6 +120,8 @@ export const RU: Record<string, string> = {
   "No contacts yet.": "Обращений пока нет.",
   Started: "Начало",
   Kind: "Тип",
+  "Inbound call": "Входящий звонок",
+  "Campaign call": "Звонок кампании",
   Duration: "Длительность",
 
   // Script runner

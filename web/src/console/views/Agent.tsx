@@ -468,6 +468,13 @@ function Disposition({ it, onSaved }: { it: Interaction; onSaved: (disposition: 
 
 const HISTORY_LIMIT = 20;
 
+// What the history's kind column says for each kind the API sends.
+const KIND_LABEL: Record<string, string> = {
+  callback: "Callback",
+  inbound: "Inbound call",
+  campaign: "Campaign call",
+};
+
 function History({ agent }: { agent: AgentState }) {
   const [items, setItems] = useState<HistoryItem[] | null>(null);
   // Reload whenever a contact starts or ends: the interactions on screen, the campaign call's
@@ -506,7 +513,7 @@ function History({ agent }: { agent: AgentState }) {
             {items.map((h) => (
               <tr key={h.interaction_id} data-testid="history-row" data-interaction-id={h.interaction_id}>
                 <td>{fmtTime(h.started_at)}</td>
-                <td>{t(h.kind)}</td>
+                <td>{t(KIND_LABEL[h.kind] ?? h.kind)}</td>
                 <td>{h.topic ?? "—"}</td>
                 <td>
                   <span class={"outcome outcome-" + h.outcome}>{h.outcome}</span>
