@@ -1,5 +1,6 @@
 //! Sweeps settings of our predictive policy on a scenario and prints one line per setting.
-//! `cargo run --release -p sim --example dialer_sweep -- bench/scenarios/a.toml 25 0.03 8 < settings`
+//! `cargo run --release -p sim --example dialer_sweep -- bench/scenarios/a.toml 25 0.03 8 [FIRST] < settings`
+//! runs replications FIRST.. (default 0, the benchmark's own seeds; 20 and up hold out fresh ones).
 //! Each line of standard input is one setting, `name=value` pairs separated by spaces, for the
 //! fields of `dialer::PredictiveConfig` (target_share, fallback_share, gain, theta_initial,
 //! learn_dials_min, learn_calls_min, fallback_live_min, fallback_excess, target_margin,
@@ -46,7 +47,9 @@ fn main() {
     let reps: u32 = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(8);
     let text = std::fs::read_to_string(path).expect("scenario readable");
     let s = Scenario::parse(&text, "sweep").expect("scenario valid");
-    let seeds: Vec<u64> = (0..reps).map(|r| replication_seed(1, r)).collect();
+    // The first replication's index: 0 runs the benchmark's own seeds; others hold out fresh ones.
+    let first: u32 = args.get(5).and_then(|a| a.parse().ok()).unwrap_or(0);
+    let seeds: Vec<u64> = (first..first + reps).map(|r| replication_seed(1, r)).collect();
     let cell = Cell { agents, cap };
     let timeout_ms = (s.no_answer_timeout_s * 1_000.0) as u64;
     for line in std::io::stdin().lock().lines() {
