@@ -114,6 +114,9 @@ named_enum! {
         Abandoned = "abandoned",
         Busy = "busy",
         NoAnswer = "no_answer",
+        /// Answered, then hung up by the callee while machine detection was still listening:
+        /// nobody could have spoken to them yet, so it is not an abandon. Retried as a no-answer.
+        HungUpEarly = "hung_up_early",
         Failed = "failed",
         /// The agent's phone failed; the contact is not charged an attempt.
         AgentFailed = "agent_failed",

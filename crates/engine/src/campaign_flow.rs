@@ -339,6 +339,11 @@ impl Center {
                     (CallPhase::Answered, _) => unserved,
                     (_, LegEventKind::Busy) => CallResult::Busy,
                     (_, LegEventKind::NoAnswer) => CallResult::NoAnswer,
+                    // A remote hang-up before we heard of an answer: the network answered
+                    // the call and held the news while machine detection listened.
+                    (CallPhase::Dialing, LegEventKind::HungUp { by_remote: true }) => {
+                        CallResult::HungUpEarly
+                    }
                     _ => CallResult::Failed,
                 };
                 self.resolve_dial(ix, campaign, result);
@@ -643,7 +648,7 @@ impl Center {
             CallResult::Answered => CallOutcome::Answered,
             CallResult::Abandoned => CallOutcome::Abandoned,
             CallResult::Busy => CallOutcome::Busy,
-            CallResult::NoAnswer => CallOutcome::NoAnswer,
+            CallResult::NoAnswer | CallResult::HungUpEarly => CallOutcome::NoAnswer,
             CallResult::Failed => CallOutcome::Failed,
             CallResult::Machine => CallOutcome::Machine,
             CallResult::Delivered => {

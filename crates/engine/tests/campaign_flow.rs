@@ -962,6 +962,32 @@ fn a_machine_on_a_progressive_call_frees_the_agent_at_once() {
 }
 
 #[test]
+fn a_hang_up_while_machine_detection_listens_is_retried_not_abandoned() {
+    let mut h = Harness::new(DialMode::Progressive, &[7]);
+    let mut s = setup(DialMode::Progressive);
+    s.detect_machine = true;
+    h.campaign(CampaignInput::Upsert { setup: Box::new(s), state: CampaignState::Paused });
+    h.contacts(&["+447700900001", "+447700900002"]);
+    h.campaign(CampaignInput::Resume(C));
+    h.log.clear();
+    // The network answered but held the news for detection; the person hung up meanwhile.
+    h.now = 3_000;
+    h.leg(1, LegEventKind::HungUp { by_remote: true });
+    // No UK 72 h hold (it was no abandon): due after the no-answer delay, and the held agent
+    // takes the next contact at once.
+    h.check(expect![[r#"
+        3000 ended ix100 hung_up_early
+        3000 contact 1 due 603000 attempts 1
+        3000 dialed contact 2 ix101 attempt 1 agent Some(7)
+        3000 dial leg 2 -> +447700900002 ring 20000 amd
+    "#]]);
+    // A ringing leg that fails is still a failure, not an early hang-up.
+    h.now = 4_000;
+    h.leg(2, LegEventKind::Failed);
+    assert!(h.log.iter().any(|l| l == "4000 ended ix101 failed"), "{:?}", h.log);
+}
+
+#[test]
 fn a_final_status_queues_its_label_and_actions_with_it() {
     let mut h = Harness::new(DialMode::Robocall, &[]);
     let mut s = setup(DialMode::Robocall);

@@ -312,5 +312,6 @@ export const RU: Record<string, string> = {
   "Opted out": "Отказ от звонков",
   "Wrong number": "Чужой номер",
   "Message left on a machine": "Сообщение оставлено на автоответчике",
+  "Hung up at once": "Сразу положил трубку",
   "No answer": "Нет ответа",
 };

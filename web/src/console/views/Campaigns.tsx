@@ -92,6 +92,7 @@ const LABELS: Record<string, string> = {
   wrong_number: "Wrong number",
   message_left: "Message left on a machine",
   no_answer: "No answer",
+  hung_up_early: "Hung up at once",
   parcel_waiting: "Parcel waiting N days",
   parcel_arrived: "Parcel arrived",
   order_confirmation: "Order confirmation",
