@@ -921,7 +921,8 @@ pub struct CallOut {
     pub machine_at: Option<i64>,
     pub bridged_at: Option<i64>,
     pub ended_at: Option<i64>,
-    /// answered, delivered, message_left, machine, abandoned, busy, no_answer, failed, ...
+    /// answered, delivered, message_left, machine, abandoned, busy, no_answer, hung_up_early
+    /// (hung up while machine detection listened), failed, agent_failed or cancelled.
     pub result: Option<String>,
     /// Robocall keys pressed, in order ("21").
     pub keys: Option<String>,
