@@ -213,3 +213,29 @@ async fn a_voicemail_greeting_is_a_machine_called_again_later_with_retry() {
     assert_eq!(stats.rtp_packets_played.load(Ordering::Relaxed), 0);
     demo.server.stop().await.expect("stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callee_who_hangs_up_while_detection_listens_is_retried_and_not_abandoned() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The carrier answers, says nothing and hangs up 1 s later: before any verdict (a
+    // machine needs 2.5 s of silence, a person a word and 0.8 s of silence after it).
+    let carrier = Sipp::uas("uas_hangs_up.xml", None, 1);
+    let (demo, sup, id) = robocall(dir.path(), carrier.port, 33_800, json!({})).await;
+
+    let contact = contact_when(&sup, id, |c| c["last_result"] == "hung_up_early").await;
+    assert_eq!(
+        (contact["status"].as_str(), contact["attempts"].as_i64()),
+        (Some("pending"), Some(1))
+    );
+    assert!(contact["next_at"].is_i64(), "a retry is scheduled: {contact:#}");
+    let call = only_call(&sup, id).await;
+    assert_eq!(call["result"], "hung_up_early", "{call:#}");
+    // Never reported answered, so it is outside the abandon rate's live answers.
+    assert!(call["answered_at"].is_null(), "{call:#}");
+    let progress = sup.json(&format!("/api/v1/campaigns/{id}/progress")).await;
+    assert_eq!(progress["dials"], 1, "{progress:#}");
+    assert!(progress["kpis"]["acr"].is_null(), "no live answer, no abandon rate: {progress:#}");
+    let (status, errors) = carrier.wait(30);
+    assert!(status.success(), "the carrier's scenario failed: {errors}");
+    demo.server.stop().await.expect("stop");
+}
