@@ -8,6 +8,7 @@ use crate::queue::FreeKey;
 use crate::queue_table::QueueTable;
 use crate::signature::{level_sum, satisfies, skill_mask, Req};
 use crate::small_list::SmallList;
+use crate::sorted_deque::{Hint, NO_HINT};
 use crate::timers::Timer;
 use crate::validate;
 use crate::{
@@ -35,10 +36,10 @@ pub(crate) struct Agent {
     /// Queues served, sorted by id, no duplicates, all known; with this agent's entry in each
     /// one's free index.
     pub(crate) served: ServedList,
-    /// This agent's entry in the free index of each served queue (same order), if any. Apart
-    /// from `served`: a release reads the served queues, and only a change of free state (a
-    /// sync) reads these.
-    pub(crate) free_keys: Vec<Option<FreeKey>>,
+    /// This agent's entry in the free index of each served queue (same order), if any, with
+    /// where the index put it. Apart from `served`: a release reads the served queues, and
+    /// only a change of free state (a sync) reads these.
+    pub(crate) free_keys: Vec<(Option<FreeKey>, Hint)>,
     pub(crate) capacity: [u32; Channel::COUNT],
     /// Channels of the served queues (see `served_channels`): capacity elsewhere takes nothing.
     pub(crate) channels: [bool; Channel::COUNT],
@@ -128,7 +129,7 @@ impl Agent {
     /// Its entry in the free index of a queue it serves.
     pub(crate) fn free_key_in(&self, queue: QueueId) -> Option<FreeKey> {
         let at = self.served.binary_search_by_key(&queue, |s| s.queue).ok()?;
-        self.free_keys[at]
+        self.free_keys[at].0
     }
 
     /// Could take one more task of this queue now, skills aside.
@@ -237,10 +238,11 @@ impl Router {
         }
         let agent = self.agents.get_mut(&id).expect("inserted or found above");
         // Leave the old queues' indexes and member sets, then join the new ones.
-        for (served, key) in agent.served.iter().zip(agent.free_keys.iter()) {
+        for (served, (key, hint)) in agent.served.iter().zip(agent.free_keys.iter()) {
             let queue = self.queues.at_mut(served.slot);
             if let Some(key) = key {
-                assert!(queue.free.remove(key), "free index entry of {id:?} was present");
+                let removed = queue.free.remove(key, *hint);
+                assert!(removed, "free index entry of {id:?} was present");
             }
             queue.members.remove(&id);
         }
@@ -255,7 +257,7 @@ impl Router {
         });
         agent.served = ServedList::new(served.collect());
         agent.channels = served_channels(&agent.served, queues);
-        agent.free_keys = vec![None; agent.served.len()];
+        agent.free_keys = vec![(None, NO_HINT); agent.served.len()];
         agent.skill_mask = skill_mask(&profile.skills);
         agent.skills = SmallList::from_vec(profile.skills, NO_SKILL);
         agent.departments = profile.departments;
@@ -368,13 +370,15 @@ impl Router {
             let qualified = agent.served[i].qualified;
             let wanted =
                 agent.free_for(&queue.config).then(|| agent.free_key(&queue.config, qualified));
-            let current = &mut agent.free_keys[i];
+            let (current, hint) = &mut agent.free_keys[i];
             if wanted != *current {
                 if let Some(old) = current.take() {
-                    assert!(queue.free.remove(&old), "free index entry of {id:?} was present");
+                    let removed = queue.free.remove(&old, *hint);
+                    assert!(removed, "free index entry of {id:?} was present");
                 }
                 if let Some(new) = wanted {
-                    assert!(queue.free.insert(new), "{id:?} indexed twice as free");
+                    let placed = queue.free.insert(new);
+                    *hint = placed.unwrap_or_else(|| panic!("{id:?} indexed twice as free"));
                 }
                 *current = wanted;
             }

@@ -105,7 +105,7 @@ impl Router {
             let sorted = agent.served.windows(2).all(|w| w[0].queue < w[1].queue);
             assert!(sorted, "served queues of {id:?} sorted");
             assert_eq!(agent.free_keys.len(), agent.served.len(), "free keys of {id:?}");
-            for (served, key) in agent.served.iter().zip(agent.free_keys.iter()) {
+            for (served, (key, _)) in agent.served.iter().zip(agent.free_keys.iter()) {
                 let qid = &served.queue;
                 let queue = self.queues.get(qid).expect("agent's queue exists");
                 assert_eq!(self.queues.slot_of(qid), Some(served.slot), "slot of {qid:?}");
@@ -187,7 +187,8 @@ impl Router {
             member_total += queue.members.len();
         }
         assert_eq!(memberships, member_total, "member sets match the agents' queue lists");
-        let keys = self.agents.values().flat_map(|a| a.free_keys.iter()).flatten().count();
+        let keys =
+            self.agents.values().flat_map(|a| a.free_keys.iter()).filter_map(|k| k.0).count();
         assert_eq!(free_entries, keys, "free indexes hold exactly the agents' entries");
         assert!(counts.is_empty(), "tasks in unknown queues");
         self.timers.check();
