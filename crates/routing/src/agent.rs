@@ -6,7 +6,7 @@ use domain::{AgentId, Channel, DepartmentId, OfferId, QueueId, Timestamp};
 use crate::limits::BREAK_REASON_BYTES_MAX;
 use crate::queue::FreeKey;
 use crate::queue_table::QueueTable;
-use crate::signature::{level_sum, satisfies, skill_mask, Req};
+use crate::signature::{level_sum, satisfies, Req, SkillBits};
 use crate::small_list::SmallList;
 use crate::sorted_deque::{Hint, NO_HINT};
 use crate::timers::Timer;
@@ -29,8 +29,8 @@ pub(crate) struct Agent {
     pub(crate) slot: u32,
     /// Sorted by skill id.
     pub(crate) skills: SmallList<Req, AGENT_SKILLS_INLINE>,
-    /// `skill_mask` of `skills`.
-    pub(crate) skill_mask: u64,
+    /// [`SkillBits::of_held`] of `skills`.
+    pub(crate) skill_bits: SkillBits,
     /// Sorted, no duplicates.
     pub(crate) departments: Vec<DepartmentId>,
     /// Queues served, sorted by id, no duplicates, all known; with this agent's entry in each
@@ -158,9 +158,17 @@ impl Agent {
         satisfies(&self.skills[..], needed)
     }
 
-    /// `satisfies`, with the requirements' `skill_mask` checked first.
-    pub(crate) fn satisfies_masked(&self, needed: &[Req], needed_mask: u64) -> bool {
-        needed_mask & !self.skill_mask == 0 && satisfies(&self.skills[..], needed)
+    /// `satisfies`, from the requirements' bits when they tell (most times); `needed` is
+    /// read only when they do not.
+    pub(crate) fn satisfies_bits<'a>(
+        &self,
+        needed_bits: SkillBits,
+        needed: impl FnOnce() -> &'a [Req],
+    ) -> bool {
+        match needed_bits.met_by(self.skill_bits) {
+            Some(met) => met,
+            None => satisfies(&self.skills[..], needed()),
+        }
     }
 
     /// Its entry in the queue's free index; `qualified` is its `Served::qualified` there.
@@ -217,7 +225,7 @@ impl Router {
                     id,
                     slot: 0,
                     skills: SmallList::new(NO_SKILL),
-                    skill_mask: 0,
+                    skill_bits: SkillBits::default(),
                     departments: Vec::new(),
                     served: ServedList::new(Vec::new()),
                     free_keys: Vec::new(),
@@ -258,7 +266,7 @@ impl Router {
         agent.served = ServedList::new(served.collect());
         agent.channels = served_channels(&agent.served, queues);
         agent.free_keys = vec![(None, NO_HINT); agent.served.len()];
-        agent.skill_mask = skill_mask(&profile.skills);
+        agent.skill_bits = SkillBits::of_held(&profile.skills);
         agent.skills = SmallList::from_vec(profile.skills, NO_SKILL);
         agent.departments = profile.departments;
         agent.capacity = profile.capacity;

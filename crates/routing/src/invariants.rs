@@ -6,7 +6,7 @@
 use domain::{AgentId, Channel, QueueId};
 
 use crate::id_hash::IdMap;
-use crate::signature::{skill_mask, SigId};
+use crate::signature::{SigId, SkillBits};
 use crate::timers::Timer;
 use crate::{AgentStatus, Router, TaskState};
 
@@ -77,7 +77,8 @@ impl Router {
         for (id, agent) in self.agents.iter() {
             assert_eq!(agent.id, id);
             assert_eq!(self.agents.get(&id).map(|a| a.slot), Some(agent.slot), "slot of {id:?}");
-            assert_eq!(agent.skill_mask, skill_mask(&agent.skills[..]), "skill mask of {id:?}");
+            let bits = SkillBits::of_held(&agent.skills[..]);
+            assert_eq!(agent.skill_bits, bits, "skill bits of {id:?}");
             let channels = crate::agent::served_channels(&agent.served, &self.queues);
             assert_eq!(agent.channels, channels, "served channels of {id:?}");
             assert!(!agent.pending || self.has_pending_work(), "{id:?} left pending");
@@ -149,8 +150,8 @@ impl Router {
             assert_eq!(self.timers.queue_due(queue.slot), earliest, "stage timers of {qid:?}");
             for (i, partition) in queue.partitions.iter().enumerate() {
                 partition.check();
-                let mask = skill_mask(self.sigs.reqs(partition.sig));
-                assert_eq!(queue.partition_sigs[i], (partition.sig, mask), "partition list");
+                let bits = SkillBits::of_requirements(self.sigs.reqs(partition.sig));
+                assert_eq!(queue.partition_sigs[i], (partition.sig, bits), "partition list");
                 assert!(partition.len() > 0, "empty partition kept in {qid:?}");
                 let first = partition.first(queue.config.aging_ms_per_level);
                 assert_eq!(first, Some(partition.head), "stale head");

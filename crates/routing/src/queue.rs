@@ -9,7 +9,7 @@ use domain::{AgentId, Timestamp};
 
 use crate::free_index::FreeIndex;
 use crate::partition::{Partition, WaitEntry};
-use crate::signature::{satisfies, SigId};
+use crate::signature::{satisfies, SigId, SkillBits};
 use crate::sorted_deque::{Hint, SortedDeque};
 use crate::timers::Timers;
 use crate::validate;
@@ -54,10 +54,10 @@ pub(crate) struct QueueState {
     /// Sorted by head, best first: a freed agent stops at the first it qualifies for.
     #[expect(clippy::vec_box, reason = "keeping them sorted moves pointers, not partitions")]
     pub(crate) partitions: Vec<Box<Partition>>,
-    /// Signature and its `skill_mask` of each partition, in the same order: finding a
+    /// Signature and its [`SkillBits`] of each partition, in the same order: finding a
     /// partition, and a freed agent's scan, read this compact list rather than stride over
     /// the partitions.
-    pub(crate) partition_sigs: Vec<(SigId, u64)>,
+    pub(crate) partition_sigs: Vec<(SigId, SkillBits)>,
     /// Head of each partition, in the same order: a freed agent compares heads and
     /// repositioning sorts them without following the partitions' boxes.
     pub(crate) heads: Vec<WaitEntry>,
@@ -119,7 +119,7 @@ impl QueueState {
 
     pub(crate) fn insert_waiting(
         &mut self,
-        (sig, sig_mask): (SigId, u64),
+        (sig, sig_bits): (SigId, SkillBits),
         entry: WaitEntry,
         stage: usize,
         timers: &mut Timers,
@@ -146,7 +146,7 @@ impl QueueState {
                 let (_, hint) = partition.insert(entry);
                 self.heads.push(partition.head);
                 self.partitions.push(partition);
-                self.partition_sigs.push((sig, sig_mask));
+                self.partition_sigs.push((sig, sig_bits));
                 self.reposition(self.partitions.len() - 1);
                 hint
             }

@@ -321,7 +321,7 @@ impl Router {
         let task = self.tasks.at_mut(slot);
         let queue = self.queues.at_mut(task.queue_slot);
         let entry = task.entry(queue.config.aging_ms_per_level);
-        let sig = (task.sig, self.sigs.mask(task.sig));
+        let sig = (task.sig, self.sigs.bits(task.sig));
         let first;
         (task.lane_hint, task.stage_hint, first) =
             queue.insert_waiting(sig, entry, usize::from(task.stage), &mut self.timers);
