@@ -217,7 +217,9 @@ impl Timers {
         lanes.chain(set).chain(self.queue_dues.first()).min()
     }
 
-    /// Publishes the earliest due time of a queue's overflow stages.
+    /// Publishes the earliest due time of a queue's overflow stages. Inlined: called on most
+    /// decisions, and mostly returns at once (the earliest did not change).
+    #[inline]
     pub(crate) fn set_queue_due(&mut self, slot: u32, due: Option<Timestamp>) {
         self.queue_dues.set(slot as usize, due);
     }
