@@ -23,43 +23,59 @@ const AGENT_OFFERS_INLINE: usize = 3;
 /// Fills unused inline skill places; never read.
 const NO_SKILL: Req = (domain::SkillId(0), domain::SkillLevel::MIN);
 
+/// Laid out by hand, hot first: a release reaches an agent busy for minutes, cold in cache,
+/// and each of its lines that a decision reads is one more miss. A decision (release, the next
+/// offer, its accept) reads the first four lines (load and idle time; status and offers;
+/// served queues and sync state); the last two (profile details, free-index entries) are read
+/// when the profile changes, when the agent's free state changes, or to break a tie the skill
+/// bits leave open. Aligned so that no agent straddles more lines than it needs.
+#[repr(C, align(64))]
 pub(crate) struct Agent {
-    pub(crate) id: AgentId,
-    /// Its slot in the agent table, set there.
-    pub(crate) slot: u32,
-    /// Sorted by skill id.
-    pub(crate) skills: SmallList<Req, AGENT_SKILLS_INLINE>,
+    // Line 0: what a release and the choice of work read.
+    pub(crate) load: [u32; Channel::COUNT],
+    pub(crate) capacity: [u32; Channel::COUNT],
+    pub(crate) idle_since: [Timestamp; Channel::COUNT],
     /// [`SkillBits::of_held`] of `skills`.
     pub(crate) skill_bits: SkillBits,
-    /// Sorted, no duplicates.
-    pub(crate) departments: Vec<DepartmentId>,
-    /// Queues served, sorted by id, no duplicates, all known; with this agent's entry in each
-    /// one's free index.
-    pub(crate) served: ServedList,
-    /// This agent's entry in the free index of each served queue (same order), if any, with
-    /// where the index put it. Apart from `served`: a release reads the served queues, and
-    /// only a change of free state (a sync) reads these.
-    pub(crate) free_keys: Vec<(Option<FreeKey>, Hint)>,
-    pub(crate) capacity: [u32; Channel::COUNT],
-    /// Channels of the served queues (see `served_channels`): capacity elsewhere takes nothing.
-    pub(crate) channels: [bool; Channel::COUNT],
-    pub(crate) status: AgentStatus,
-    pub(crate) load: [u32; Channel::COUNT],
-    pub(crate) idle_since: [Timestamp; Channel::COUNT],
+    /// Its slot in the agent table, set there.
+    pub(crate) slot: u32,
     /// Consecutive offers rejected or timed out.
     pub(crate) missed_in_row: u32,
-    /// Open offers, oldest first.
-    pub(crate) offers: SmallList<OfferId, AGENT_OFFERS_INLINE>,
-    /// Due time of the armed after-call-work timer.
-    pub(crate) acw_due: Option<Timestamp>,
+    /// Channels of the served queues (see `served_channels`): capacity elsewhere takes nothing.
+    pub(crate) channels: [bool; Channel::COUNT],
     /// Listed in `Router::pending_agents`.
     pub(crate) pending: bool,
     /// Listed in `Router::touched`.
     pub(crate) touched: bool,
+    // Line 1: offering and accepting.
+    pub(crate) status: AgentStatus,
+    pub(crate) id: AgentId,
+    /// Open offers, oldest first.
+    pub(crate) offers: SmallList<OfferId, AGENT_OFFERS_INLINE>,
+    // Lines 2 and 3: the queues it serves, and whether its free-index entries are in sync.
     /// `free_state` when the entries were last synced; `None` after a change of profile or
     /// of a served queue's configuration, which the state does not capture.
     pub(crate) synced: Option<FreeState>,
+    /// Queues served, sorted by id, no duplicates, all known; with this agent's entry in each
+    /// one's free index.
+    pub(crate) served: ServedList,
+    /// Sorted, no duplicates.
+    pub(crate) departments: Vec<DepartmentId>,
+    // Cold lines.
+    /// Sorted by skill id.
+    pub(crate) skills: SmallList<Req, AGENT_SKILLS_INLINE>,
+    /// This agent's entry in the free index of each served queue (same order), if any, with
+    /// where the index put it. Apart from `served`: a release reads the served queues, and
+    /// only a change of free state (a sync) reads these.
+    pub(crate) free_keys: Vec<(Option<FreeKey>, Hint)>,
+    /// Due time of the armed after-call-work timer.
+    pub(crate) acw_due: Option<Timestamp>,
 }
+
+// The hot part stays within its four lines.
+const _: () = assert!(std::mem::offset_of!(Agent, status) == 64);
+const _: () = assert!(std::mem::offset_of!(Agent, synced) == 128);
+const _: () = assert!(std::mem::offset_of!(Agent, skills) >= 128 + 64 + 64);
 
 /// What an agent's free-index entries depend on besides its profile and the queues' settings:
 /// per channel, the idle time if it could take one more task there. A voice agent that takes
