@@ -44,7 +44,6 @@ pub(crate) type StageEntry = (Timestamp, u64, u32);
 pub(crate) struct QueueState {
     /// Skills sorted by id; overflow rules sorted by `after_ms`.
     pub(crate) config: QueueConfig,
-    pub(crate) generation: u64,
     /// Its slot in the queue table, set when inserted there.
     pub(crate) slot: u32,
     /// The signature of the queue's own skills when last acquired for a task without skills of
@@ -83,11 +82,10 @@ pub(crate) struct QueueState {
 }
 
 impl QueueState {
-    fn new(config: QueueConfig, generation: u64) -> QueueState {
+    fn new(config: QueueConfig) -> QueueState {
         let rules = config.overflow.len();
         QueueState {
             config,
-            generation,
             slot: 0,
             base_sig: None,
             partitions: Vec::new(),
@@ -269,12 +267,12 @@ impl Router {
         if !self.queues.contains_key(&id) && self.queues.len() >= QUEUES_MAX {
             return Err(RoutingError::TooMany("queues"));
         }
-        let generation = self.bump_generation();
         let Some(state) = self.queues.get_mut(&id) else {
             // A new queue has no members yet: agents may only list known queues.
-            self.queues.insert(id, QueueState::new(config, generation));
+            self.queues.insert(id, QueueState::new(config));
             return Ok(());
         };
+        let queue_slot = state.slot;
         let members: Vec<AgentId> = state.members.iter().copied().collect();
         let waiting = state.waiting_tasks();
         // Out under the old configuration (their order keys depend on it), back in under the
@@ -286,7 +284,6 @@ impl Router {
         assert_eq!(state.waiting, 0, "every waiting task left");
         let rules = config.overflow.len();
         state.config = config;
-        state.generation = generation;
         state.stages = (0..=rules).map(|_| SortedDeque::default()).collect();
         state.stage_due = vec![None; rules];
         let skills = self.queues.get(&id).expect("looked up above").config.skills.clone();
@@ -300,7 +297,16 @@ impl Router {
             member.channels = crate::agent::served_channels(&member.served, &self.queues);
             self.mark_pending_agent(agent);
         }
+        // Requirements follow the new skills: now for the waiting tasks, when they wait again
+        // for the offered ones (assigned ones never wait again).
+        for offer in self.offers.values() {
+            let task = self.tasks.at_mut(offer.task_slot);
+            if task.queue_slot == queue_slot {
+                task.stale = true;
+            }
+        }
         for task in waiting {
+            self.tasks.at_mut(task).stale = true;
             self.enter_waiting_at(task);
         }
         Ok(())

@@ -80,19 +80,15 @@ pub(crate) struct Task {
     pub(crate) channel: Channel,
     /// Has an entry in the task table's extras.
     pub(crate) extra: bool,
+    /// `sig` was computed for an older configuration of its queue (set by `upsert_queue` on
+    /// the queue's offered tasks): recomputed when it next waits.
+    pub(crate) stale: bool,
+    /// Took an overflow step during this `handle_timeout` (listed in `Router::stepped`): one
+    /// step per task per call.
+    pub(crate) stepped: bool,
 }
 
 const _: () = assert!(std::mem::size_of::<Option<Task>>() == 64);
-
-/// The part of a task that decisions seldom read, in a table of its own beside the tasks.
-/// Plain data, so that reusing a slot writes it without reading the old value.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct TaskCold {
-    /// Generation of the queue configuration `sig` was computed for.
-    pub(crate) generation: u64,
-    /// `Router::timeout_epoch` of the last overflow step: one step per task per timeout call.
-    pub(crate) stepped: u64,
-}
 
 /// What only some tasks have, kept in a map by slot: skills of their own (a quarter of tasks,
 /// say) and agents that missed them (few).
@@ -184,7 +180,6 @@ impl Router {
             self.sigs.release(sig);
             return Err(RoutingError::TooMany("skill combinations waiting in one queue"));
         }
-        let generation = queue.generation;
         let seq = self.next_seq;
         self.next_seq += 1;
         let hot = Task {
@@ -204,9 +199,10 @@ impl Router {
             pending: false,
             channel: Channel::Voice,
             extra: false,
+            stale: false,
+            stepped: false,
         };
-        let cold = TaskCold { generation, stepped: 0 };
-        let slot = self.tasks.insert(task.id, hot, cold);
+        let slot = self.tasks.insert(task.id, hot);
         if !own_skills.is_empty() {
             self.tasks.extra_mut(slot).own_skills = own_skills.into_boxed_slice();
         }
@@ -315,7 +311,7 @@ impl Router {
     pub(crate) fn enter_waiting_at(&mut self, slot: u32) -> bool {
         let task = self.tasks.at(slot);
         assert_eq!(task.phase, Phase::Waiting, "only waiting tasks are queued");
-        if self.tasks.cold(slot).generation != self.queues.at(task.queue_slot).generation {
+        if task.stale {
             self.refresh_requirements(slot);
         }
         let task = self.tasks.at_mut(slot);
@@ -358,10 +354,10 @@ impl Router {
             merge_requirements(scratch, &queue.config.skills, own);
         }
         let sig = self.sigs.acquire(scratch);
-        let (task, cold) = self.tasks.both_mut(slot);
+        let task = self.tasks.at_mut(slot);
         self.sigs.release(task.sig);
         task.sig = sig;
-        cold.generation = queue.generation;
+        task.stale = false;
         let last_stage = crate::queue::stage_number(queue.config.overflow.len());
         task.stage = task.stage.min(last_stage);
     }

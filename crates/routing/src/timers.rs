@@ -277,7 +277,6 @@ impl crate::Router {
     /// then matches. Timers armed while firing apply at the next call, even if already due.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         self.observe(now);
-        self.timeout_epoch += 1;
         let mut due = std::mem::take(&mut self.scratch_timers);
         self.timers.due(now, &mut due);
         let others = due.len();
@@ -318,6 +317,12 @@ impl crate::Router {
         }
         due.clear();
         self.scratch_timers = due;
+        // By id as well as slot: a slot freed meanwhile would hold another task.
+        for (slot, id) in self.stepped.drain(..) {
+            if let Some(task) = self.tasks.live_at_mut(slot, id) {
+                task.stepped = false;
+            }
+        }
         self.run_matching(now);
     }
 
