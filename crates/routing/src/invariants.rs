@@ -103,11 +103,12 @@ impl Router {
                 (_, None) => {}
                 (status, Some(_)) => panic!("{id:?} has a wrap-up timer while {status:?}"),
             }
-            let sorted = agent.served.windows(2).all(|w| w[0].queue < w[1].queue);
+            let id_of = |s: &crate::agent::Served| self.queues.at(s.slot).config.id;
+            let sorted = agent.served.windows(2).all(|w| id_of(&w[0]) < id_of(&w[1]));
             assert!(sorted, "served queues of {id:?} sorted");
             assert_eq!(agent.free_keys.len(), agent.served.len(), "free keys of {id:?}");
             for (served, (key, _)) in agent.served.iter().zip(agent.free_keys.iter()) {
-                let qid = &served.queue;
+                let qid = &id_of(served);
                 let queue = self.queues.get(qid).expect("agent's queue exists");
                 assert_eq!(self.queues.slot_of(qid), Some(served.slot), "slot of {qid:?}");
                 memberships += 1;
@@ -167,8 +168,12 @@ impl Router {
             for key in queue.free.iter() {
                 let agent = self.agents.get(&key.agent).expect("indexed agent exists");
                 assert!(queue.members.contains(&key.agent));
-                assert!(agent.serves(qid).is_some(), "indexed agent serves the queue");
-                assert_eq!(agent.free_key_in(qid), Some(*key), "free index and agent disagree");
+                assert!(agent.serves(queue.slot).is_some(), "indexed agent serves the queue");
+                assert_eq!(
+                    agent.free_key_in(queue.slot),
+                    Some(*key),
+                    "free index and agent disagree"
+                );
                 if self.has_pending_work() {
                     continue;
                 }
@@ -183,7 +188,7 @@ impl Router {
             }
             for member in &queue.members {
                 let agent = self.agents.get(member).expect("member exists");
-                assert!(agent.serves(qid).is_some(), "{member:?} left {qid:?}");
+                assert!(agent.serves(queue.slot).is_some(), "{member:?} left {qid:?}");
             }
             member_total += queue.members.len();
         }

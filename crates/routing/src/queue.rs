@@ -290,9 +290,9 @@ impl Router {
         for agent in members {
             // Rank, channel or department may have changed; sync recomputes the entries.
             let member = self.agents.get_mut(&agent).expect("members exist");
-            member.synced = None;
+            member.synced = crate::agent::Synced::NONE;
             let qualified = satisfies(&member.skills[..], &skills);
-            let served = member.served.iter_mut().find(|s| s.queue == id);
+            let served = member.served.iter_mut().find(|s| s.slot == queue_slot);
             served.expect("members serve the queue").qualified = qualified;
             member.channels = crate::agent::served_channels(&member.served, &self.queues);
             self.mark_pending_agent(agent);
