@@ -29,6 +29,9 @@ impl Router {
             assert_eq!(self.tasks.at(task.slot).id, id, "slot of {id:?}");
             assert!(!task.pending, "{id:?} left pending");
             *sig_refs.entry(task.sig).or_default() += 1;
+            if task.own != SigId::NONE {
+                *sig_refs.entry(task.own).or_default() += 1;
+            }
             let queue = self.queues.at(task.queue_slot);
             let qid = queue.config.id;
             assert_eq!(self.queues.slot_of(&qid), Some(task.queue_slot), "slot of {id:?}");
