@@ -65,7 +65,7 @@ impl Router {
         assert_eq!(flagged, self.tasks.extras_len(), "task extras match their flags");
         // Each offer belongs to exactly one task in state Offered with this very offer, so no
         // task is offered twice and no offer outlives its task.
-        for (&offer, record) in &self.offers {
+        for (offer, record) in self.offers.iter() {
             let task = self.tasks.get(&record.task).expect("offer's task exists");
             assert_eq!(
                 self.task_state(task.slot),

@@ -2,12 +2,12 @@
 
 use std::collections::VecDeque;
 
-use domain::{AgentId, OfferId, TaskId, Timestamp};
+use domain::{AgentId, TaskId, Timestamp};
 
 use crate::agent::Agent;
 use crate::agent_table::AgentTable;
 use crate::id_hash::IdMap;
-use crate::offer::Offer;
+use crate::offer_table::OfferTable;
 use crate::queue_table::QueueTable;
 use crate::signature::{Req, SigId, Signatures};
 use crate::task_table::TaskTable;
@@ -25,7 +25,7 @@ pub struct Router {
     pub(crate) queues: QueueTable,
     pub(crate) agents: AgentTable,
     pub(crate) tasks: TaskTable,
-    pub(crate) offers: IdMap<OfferId, Offer>,
+    pub(crate) offers: OfferTable,
     pub(crate) sigs: Signatures,
     pub(crate) timers: Timers,
     pub(crate) events: VecDeque<RoutingEvent>,
@@ -58,7 +58,7 @@ impl Router {
             queues: QueueTable::default(),
             agents: AgentTable::default(),
             tasks: TaskTable::default(),
-            offers: IdMap::default(),
+            offers: OfferTable::default(),
             sigs: Signatures::new(),
             timers: Timers::default(),
             events: VecDeque::new(),
