@@ -1,13 +1,14 @@
 //! Agents: profile, status, per-channel load, and their entries in the queues' free indexes.
 
 use domain::limits::AGENTS_MAX;
-use domain::{AgentId, Channel, DepartmentId, OfferId, QueueId, Timestamp};
+use domain::{AgentId, Channel, DepartmentId, OfferId, Timestamp};
 
 use crate::limits::BREAK_REASON_BYTES_MAX;
 use crate::queue::FreeKey;
 use crate::queue_table::QueueTable;
-use crate::signature::{level_sum, satisfies, skill_mask, Req};
+use crate::signature::{level_sum, satisfies, Req, SkillBits};
 use crate::small_list::SmallList;
+use crate::sorted_deque::{Hint, NO_HINT};
 use crate::timers::Timer;
 use crate::validate;
 use crate::{
@@ -22,48 +23,93 @@ const AGENT_OFFERS_INLINE: usize = 3;
 /// Fills unused inline skill places; never read.
 const NO_SKILL: Req = (domain::SkillId(0), domain::SkillLevel::MIN);
 
+/// Laid out by hand, hot first: a release reaches an agent busy for minutes, cold in cache,
+/// and each of its lines that a decision reads is one more miss. A decision (release, the next
+/// offer, its accept) reads the first three lines (load and idle time; status and served
+/// queues; offers and sync state); the last two (profile details, free-index entries) are
+/// read when the profile changes, when the agent's free state changes, or to break a tie the
+/// skill bits leave open. Aligned so that no agent straddles more lines than it needs.
+#[repr(C, align(64))]
 pub(crate) struct Agent {
-    pub(crate) id: AgentId,
+    // Line 0: what a release and the choice of work read.
+    pub(crate) load: [u32; Channel::COUNT],
+    pub(crate) capacity: [u32; Channel::COUNT],
+    pub(crate) idle_since: [Timestamp; Channel::COUNT],
+    /// [`SkillBits::of_held`] of `skills`.
+    pub(crate) skill_bits: SkillBits,
     /// Its slot in the agent table, set there.
     pub(crate) slot: u32,
-    /// Sorted by skill id.
-    pub(crate) skills: SmallList<Req, AGENT_SKILLS_INLINE>,
-    /// `skill_mask` of `skills`.
-    pub(crate) skill_mask: u64,
-    /// Sorted, no duplicates.
-    pub(crate) departments: Vec<DepartmentId>,
-    /// Queues served, sorted by id, no duplicates, all known; with this agent's entry in each
-    /// one's free index.
-    pub(crate) served: ServedList,
-    /// This agent's entry in the free index of each served queue (same order), if any. Apart
-    /// from `served`: a release reads the served queues, and only a change of free state (a
-    /// sync) reads these.
-    pub(crate) free_keys: Vec<Option<FreeKey>>,
-    pub(crate) capacity: [u32; Channel::COUNT],
-    /// Channels of the served queues (see `served_channels`): capacity elsewhere takes nothing.
-    pub(crate) channels: [bool; Channel::COUNT],
-    pub(crate) status: AgentStatus,
-    pub(crate) load: [u32; Channel::COUNT],
-    pub(crate) idle_since: [Timestamp; Channel::COUNT],
     /// Consecutive offers rejected or timed out.
     pub(crate) missed_in_row: u32,
-    /// Open offers, oldest first.
-    pub(crate) offers: SmallList<OfferId, AGENT_OFFERS_INLINE>,
-    /// Due time of the armed after-call-work timer.
-    pub(crate) acw_due: Option<Timestamp>,
+    /// Channels of the served queues (see `served_channels`): capacity elsewhere takes nothing.
+    pub(crate) channels: [bool; Channel::COUNT],
     /// Listed in `Router::pending_agents`.
     pub(crate) pending: bool,
     /// Listed in `Router::touched`.
     pub(crate) touched: bool,
-    /// `free_state` when the entries were last synced; `None` after a change of profile or
-    /// of a served queue's configuration, which the state does not capture.
-    pub(crate) synced: Option<FreeState>,
+    // Line 1: whether it takes work, and from which queues.
+    pub(crate) status: AgentStatus,
+    /// Queues served, sorted by queue id, no duplicates, all known; with this agent's entry in
+    /// each one's free index.
+    pub(crate) served: ServedList,
+    // Line 2: offering, accepting, and whether its free-index entries are in sync.
+    pub(crate) id: AgentId,
+    /// Open offers, oldest first.
+    pub(crate) offers: SmallList<OfferId, AGENT_OFFERS_INLINE>,
+    /// `free_state` when the entries were last synced; [`Synced::NONE`] after a change of
+    /// profile or of a served queue's configuration, which the state does not capture.
+    pub(crate) synced: Synced,
+    // Cold lines.
+    /// Sorted, no duplicates.
+    pub(crate) departments: Vec<DepartmentId>,
+    /// Sorted by skill id.
+    pub(crate) skills: SmallList<Req, AGENT_SKILLS_INLINE>,
+    /// This agent's entry in the free index of each served queue (same order), if any, with
+    /// where the index put it. Apart from `served`: a release reads the served queues, and
+    /// only a change of free state (a sync) reads these.
+    pub(crate) free_keys: Vec<(Option<FreeKey>, Hint)>,
+    /// Due time of the armed after-call-work timer.
+    pub(crate) acw_due: Option<Timestamp>,
 }
+
+// The hot part stays within its three lines.
+const _: () = assert!(std::mem::offset_of!(Agent, status) == 64);
+const _: () = assert!(std::mem::offset_of!(Agent, id) == 128);
+const _: () = assert!(std::mem::offset_of!(Agent, departments) == 192);
 
 /// What an agent's free-index entries depend on besides its profile and the queues' settings:
 /// per channel, the idle time if it could take one more task there. A voice agent that takes
 /// its next call right after a release comes back to the same state, and syncing is skipped.
 pub(crate) type FreeState = [Option<Timestamp>; Channel::COUNT];
+
+/// A [`FreeState`] packed without the options' padding, so that it shares a line with the
+/// offers (see [`Agent`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Synced {
+    /// The idle times of the channels in `some`, zero elsewhere.
+    idle: [Timestamp; Channel::COUNT],
+    /// Bit `ch` set when channel `ch` has an idle time; all set in [`Synced::NONE`].
+    some: u8,
+}
+
+const _: () = assert!(Channel::COUNT < 8);
+
+impl Synced {
+    /// Equal to no packed state: the entries must be recomputed.
+    pub(crate) const NONE: Synced =
+        Synced { idle: [Timestamp::ZERO; Channel::COUNT], some: u8::MAX };
+
+    pub(crate) fn pack(state: FreeState) -> Synced {
+        let mut packed = Synced { idle: [Timestamp::ZERO; Channel::COUNT], some: 0 };
+        for (ch, idle) in state.iter().enumerate() {
+            if let Some(idle) = *idle {
+                packed.idle[ch] = idle;
+                packed.some |= 1 << ch;
+            }
+        }
+        packed
+    }
+}
 
 /// Queues an agent serves, inside the agent when few (most agents serve a handful): a freed
 /// agent reads the list on every decision, and a separate allocation is one more cache miss.
@@ -81,7 +127,7 @@ impl ServedList {
         if list.len() > SERVED_INLINE {
             return ServedList::Heap(list);
         }
-        let unused = Served { queue: QueueId(0), slot: 0, qualified: false };
+        let unused = Served { slot: 0, qualified: false };
         let mut items = [unused; SERVED_INLINE];
         items[..list.len()].copy_from_slice(&list);
         // At most SERVED_INLINE, checked above.
@@ -109,9 +155,9 @@ impl std::ops::DerefMut for ServedList {
     }
 }
 
+/// A served queue. No queue id: an id is 8 bytes more per entry, and the queue table has it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Served {
-    pub(crate) queue: QueueId,
     /// The queue's slot in the queue table.
     pub(crate) slot: u32,
     /// The agent meets the queue's own skills (kept by `upsert_agent` and `upsert_queue`): if
@@ -120,15 +166,15 @@ pub(crate) struct Served {
 }
 
 impl Agent {
-    pub(crate) fn serves(&self, queue: QueueId) -> Option<&Served> {
-        let at = self.served.binary_search_by_key(&queue, |s| s.queue).ok()?;
-        Some(&self.served[at])
+    /// Its entry for the queue at `slot`, if it serves it.
+    pub(crate) fn serves(&self, slot: u32) -> Option<&Served> {
+        self.served.iter().find(|s| s.slot == slot)
     }
 
-    /// Its entry in the free index of a queue it serves.
-    pub(crate) fn free_key_in(&self, queue: QueueId) -> Option<FreeKey> {
-        let at = self.served.binary_search_by_key(&queue, |s| s.queue).ok()?;
-        self.free_keys[at]
+    /// Its entry in the free index of the queue at `slot`, which it serves.
+    pub(crate) fn free_key_in(&self, slot: u32) -> Option<FreeKey> {
+        let at = self.served.iter().position(|s| s.slot == slot)?;
+        self.free_keys[at].0
     }
 
     /// Could take one more task of this queue now, skills aside.
@@ -157,9 +203,17 @@ impl Agent {
         satisfies(&self.skills[..], needed)
     }
 
-    /// `satisfies`, with the requirements' `skill_mask` checked first.
-    pub(crate) fn satisfies_masked(&self, needed: &[Req], needed_mask: u64) -> bool {
-        needed_mask & !self.skill_mask == 0 && satisfies(&self.skills[..], needed)
+    /// `satisfies`, from the requirements' bits when they tell (most times); `needed` is
+    /// read only when they do not.
+    pub(crate) fn satisfies_bits<'a>(
+        &self,
+        needed_bits: SkillBits,
+        needed: impl FnOnce() -> &'a [Req],
+    ) -> bool {
+        match needed_bits.met_by(self.skill_bits) {
+            Some(met) => met,
+            None => satisfies(&self.skills[..], needed()),
+        }
     }
 
     /// Its entry in the queue's free index; `qualified` is its `Served::qualified` there.
@@ -216,7 +270,7 @@ impl Router {
                     id,
                     slot: 0,
                     skills: SmallList::new(NO_SKILL),
-                    skill_mask: 0,
+                    skill_bits: SkillBits::default(),
                     departments: Vec::new(),
                     served: ServedList::new(Vec::new()),
                     free_keys: Vec::new(),
@@ -229,7 +283,7 @@ impl Router {
                     acw_due: None,
                     pending: false,
                     touched: false,
-                    synced: None,
+                    synced: Synced::NONE,
                     channels: [false; Channel::COUNT],
                 };
                 self.agents.insert(id, agent);
@@ -237,10 +291,11 @@ impl Router {
         }
         let agent = self.agents.get_mut(&id).expect("inserted or found above");
         // Leave the old queues' indexes and member sets, then join the new ones.
-        for (served, key) in agent.served.iter().zip(agent.free_keys.iter()) {
+        for (served, (key, hint)) in agent.served.iter().zip(agent.free_keys.iter()) {
             let queue = self.queues.at_mut(served.slot);
             if let Some(key) = key {
-                assert!(queue.free.remove(key), "free index entry of {id:?} was present");
+                let removed = queue.free.remove(key, *hint);
+                assert!(removed, "free index entry of {id:?} was present");
             }
             queue.members.remove(&id);
         }
@@ -251,16 +306,16 @@ impl Router {
         let served = profile.queues.iter().map(|&queue| {
             let slot = queues.slot_of(&queue).expect("validated above");
             let qualified = satisfies(&profile.skills, &queues.at(slot).config.skills);
-            Served { queue, slot, qualified }
+            Served { slot, qualified }
         });
         agent.served = ServedList::new(served.collect());
         agent.channels = served_channels(&agent.served, queues);
-        agent.free_keys = vec![None; agent.served.len()];
-        agent.skill_mask = skill_mask(&profile.skills);
+        agent.free_keys = vec![(None, NO_HINT); agent.served.len()];
+        agent.skill_bits = SkillBits::of_held(&profile.skills);
         agent.skills = SmallList::from_vec(profile.skills, NO_SKILL);
         agent.departments = profile.departments;
         agent.capacity = profile.capacity;
-        agent.synced = None;
+        agent.synced = Synced::NONE;
         self.mark_pending_agent(id);
         self.run_matching(now);
         Ok(())
@@ -359,22 +414,25 @@ impl Router {
         let agent = self.agents.at_mut(slot);
         let id = agent.id;
         let state = agent.free_state();
-        if agent.synced == Some(state) {
+        let state = Synced::pack(state);
+        if agent.synced == state {
             return;
         }
-        agent.synced = Some(state);
+        agent.synced = state;
         for i in 0..agent.served.len() {
             let queue = self.queues.at_mut(agent.served[i].slot);
             let qualified = agent.served[i].qualified;
             let wanted =
                 agent.free_for(&queue.config).then(|| agent.free_key(&queue.config, qualified));
-            let current = &mut agent.free_keys[i];
+            let (current, hint) = &mut agent.free_keys[i];
             if wanted != *current {
                 if let Some(old) = current.take() {
-                    assert!(queue.free.remove(&old), "free index entry of {id:?} was present");
+                    let removed = queue.free.remove(&old, *hint);
+                    assert!(removed, "free index entry of {id:?} was present");
                 }
                 if let Some(new) = wanted {
-                    assert!(queue.free.insert(new), "{id:?} indexed twice as free");
+                    let placed = queue.free.insert(new);
+                    *hint = placed.unwrap_or_else(|| panic!("{id:?} indexed twice as free"));
                 }
                 *current = wanted;
             }

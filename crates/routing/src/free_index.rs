@@ -6,7 +6,7 @@
 //! arrive out of order and land in its B-tree.
 
 use crate::queue::FreeKey;
-use crate::sorted_deque::SortedDeque;
+use crate::sorted_deque::{Hint, SortedDeque};
 
 #[derive(Default)]
 pub(crate) struct FreeIndex {
@@ -19,14 +19,16 @@ impl FreeIndex {
         usize::from(key.unqualified)
     }
 
-    /// Returns whether the key was absent.
-    pub(crate) fn insert(&mut self, key: FreeKey) -> bool {
-        self.parts[Self::part(&key)].insert(key)
+    /// Inserts an absent key and returns where it went (`None` if it was present).
+    pub(crate) fn insert(&mut self, key: FreeKey) -> Option<Hint> {
+        self.parts[Self::part(&key)].insert_hinted(key)
     }
 
-    /// Returns whether the key was present.
-    pub(crate) fn remove(&mut self, key: &FreeKey) -> bool {
-        self.parts[Self::part(key)].remove(key)
+    /// Returns whether the key was present. `hint` is what [`FreeIndex::insert`] returned
+    /// for it: a chat agent's key changes on every release, and the search it saves misses
+    /// the cache.
+    pub(crate) fn remove(&mut self, key: &FreeKey, hint: Hint) -> bool {
+        self.parts[Self::part(key)].remove_hinted(key, hint)
     }
 
     pub(crate) fn contains(&self, key: &FreeKey) -> bool {

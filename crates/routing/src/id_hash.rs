@@ -61,7 +61,7 @@ macro_rules! raw_id {
         })*
     };
 }
-raw_id!(domain::TaskId, domain::AgentId, domain::QueueId);
+raw_id!(domain::TaskId, domain::AgentId, domain::QueueId, domain::OfferId);
 
 /// Consecutive ids given consecutive buckets: two cache lines of buckets.
 const RUN_IDS: u64 = 8;

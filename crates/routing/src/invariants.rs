@@ -6,7 +6,7 @@
 use domain::{AgentId, Channel, QueueId};
 
 use crate::id_hash::IdMap;
-use crate::signature::{skill_mask, SigId};
+use crate::signature::{SigId, SkillBits};
 use crate::timers::Timer;
 use crate::{AgentStatus, Router, TaskState};
 
@@ -29,6 +29,9 @@ impl Router {
             assert_eq!(self.tasks.at(task.slot).id, id, "slot of {id:?}");
             assert!(!task.pending, "{id:?} left pending");
             *sig_refs.entry(task.sig).or_default() += 1;
+            if task.own != SigId::NONE {
+                *sig_refs.entry(task.own).or_default() += 1;
+            }
             let queue = self.queues.at(task.queue_slot);
             let qid = queue.config.id;
             assert_eq!(self.queues.slot_of(&qid), Some(task.queue_slot), "slot of {id:?}");
@@ -62,7 +65,7 @@ impl Router {
         assert_eq!(flagged, self.tasks.extras_len(), "task extras match their flags");
         // Each offer belongs to exactly one task in state Offered with this very offer, so no
         // task is offered twice and no offer outlives its task.
-        for (&offer, record) in &self.offers {
+        for (offer, record) in self.offers.iter() {
             let task = self.tasks.get(&record.task).expect("offer's task exists");
             assert_eq!(
                 self.task_state(task.slot),
@@ -77,7 +80,8 @@ impl Router {
         for (id, agent) in self.agents.iter() {
             assert_eq!(agent.id, id);
             assert_eq!(self.agents.get(&id).map(|a| a.slot), Some(agent.slot), "slot of {id:?}");
-            assert_eq!(agent.skill_mask, skill_mask(&agent.skills[..]), "skill mask of {id:?}");
+            let bits = SkillBits::of_held(&agent.skills[..]);
+            assert_eq!(agent.skill_bits, bits, "skill bits of {id:?}");
             let channels = crate::agent::served_channels(&agent.served, &self.queues);
             assert_eq!(agent.channels, channels, "served channels of {id:?}");
             assert!(!agent.pending || self.has_pending_work(), "{id:?} left pending");
@@ -102,11 +106,12 @@ impl Router {
                 (_, None) => {}
                 (status, Some(_)) => panic!("{id:?} has a wrap-up timer while {status:?}"),
             }
-            let sorted = agent.served.windows(2).all(|w| w[0].queue < w[1].queue);
+            let id_of = |s: &crate::agent::Served| self.queues.at(s.slot).config.id;
+            let sorted = agent.served.windows(2).all(|w| id_of(&w[0]) < id_of(&w[1]));
             assert!(sorted, "served queues of {id:?} sorted");
             assert_eq!(agent.free_keys.len(), agent.served.len(), "free keys of {id:?}");
-            for (served, key) in agent.served.iter().zip(agent.free_keys.iter()) {
-                let qid = &served.queue;
+            for (served, (key, _)) in agent.served.iter().zip(agent.free_keys.iter()) {
+                let qid = &id_of(served);
                 let queue = self.queues.get(qid).expect("agent's queue exists");
                 assert_eq!(self.queues.slot_of(qid), Some(served.slot), "slot of {qid:?}");
                 memberships += 1;
@@ -149,8 +154,8 @@ impl Router {
             assert_eq!(self.timers.queue_due(queue.slot), earliest, "stage timers of {qid:?}");
             for (i, partition) in queue.partitions.iter().enumerate() {
                 partition.check();
-                let mask = skill_mask(self.sigs.reqs(partition.sig));
-                assert_eq!(queue.partition_sigs[i], (partition.sig, mask), "partition list");
+                let bits = SkillBits::of_requirements(self.sigs.reqs(partition.sig));
+                assert_eq!(queue.partition_sigs[i], (partition.sig, bits), "partition list");
                 assert!(partition.len() > 0, "empty partition kept in {qid:?}");
                 let first = partition.first(queue.config.aging_ms_per_level);
                 assert_eq!(first, Some(partition.head), "stale head");
@@ -166,8 +171,12 @@ impl Router {
             for key in queue.free.iter() {
                 let agent = self.agents.get(&key.agent).expect("indexed agent exists");
                 assert!(queue.members.contains(&key.agent));
-                assert!(agent.serves(qid).is_some(), "indexed agent serves the queue");
-                assert_eq!(agent.free_key_in(qid), Some(*key), "free index and agent disagree");
+                assert!(agent.serves(queue.slot).is_some(), "indexed agent serves the queue");
+                assert_eq!(
+                    agent.free_key_in(queue.slot),
+                    Some(*key),
+                    "free index and agent disagree"
+                );
                 if self.has_pending_work() {
                     continue;
                 }
@@ -182,12 +191,13 @@ impl Router {
             }
             for member in &queue.members {
                 let agent = self.agents.get(member).expect("member exists");
-                assert!(agent.serves(qid).is_some(), "{member:?} left {qid:?}");
+                assert!(agent.serves(queue.slot).is_some(), "{member:?} left {qid:?}");
             }
             member_total += queue.members.len();
         }
         assert_eq!(memberships, member_total, "member sets match the agents' queue lists");
-        let keys = self.agents.values().flat_map(|a| a.free_keys.iter()).flatten().count();
+        let keys =
+            self.agents.values().flat_map(|a| a.free_keys.iter()).filter_map(|k| k.0).count();
         assert_eq!(free_entries, keys, "free indexes hold exactly the agents' entries");
         assert!(counts.is_empty(), "tasks in unknown queues");
         self.timers.check();

@@ -33,7 +33,8 @@
 //!   arrive in order. `queue_table` stores queues densely.
 //! - `agent`: profiles, status, load, and the agents' entries in the free indexes.
 //!   `agent_table` stores agents densely.
-//! - `offer`: offering, accepting, rejecting, revoking; missed-offer counting.
+//! - `offer`: offering, accepting, rejecting, revoking; missed-offer counting. `offer_table`
+//!   stores open offers densely.
 //! - `matching`: restores "no waiting task has a free eligible agent" after each input.
 //! - `overflow`, `timers`: time-driven steps (overflow, offer expiry, end of after-call work).
 //! - `invariants`: [`Router::check_invariants`], the full recount used by tests.
@@ -53,6 +54,7 @@ mod invariants;
 pub mod limits;
 mod matching;
 mod offer;
+mod offer_table;
 mod overflow;
 mod partition;
 mod queue;

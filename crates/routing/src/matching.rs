@@ -191,7 +191,7 @@ impl Router {
         }
         let extra = self.tasks.extra(task_slot);
         let queue = self.queues.at(task.queue_slot);
-        let (needed, needed_mask) = (self.sigs.reqs(task.sig), self.sigs.mask(task.sig));
+        let (needed, needed_bits) = (self.sigs.reqs(task.sig), self.sigs.bits(task.sig));
         // Taking none of the unqualified part keeps one iterator type without boxing it.
         let unqualified =
             queue.free.unqualified().take(if needed.is_empty() { usize::MAX } else { 0 });
@@ -200,7 +200,7 @@ impl Router {
         for key in candidates {
             let agent = self.agents.at(key.slot);
             assert!(agent.free_for(&queue.config), "free index lists busy {:?}", key.agent);
-            if !agent.satisfies_masked(needed, needed_mask) {
+            if !agent.satisfies_bits(needed_bits, || needed) {
                 continue;
             }
             if !extra.is_some_and(|e| e.missed_by(key.agent)) {
@@ -230,7 +230,7 @@ impl Router {
             // lacking them can only take a relaxed task.
             let at = if served.qualified {
                 let mut sigs = queue.partition_sigs.iter();
-                sigs.position(|&(sig, mask)| agent.satisfies_masked(self.sigs.reqs(sig), mask))
+                sigs.position(|&(sig, bits)| agent.satisfies_bits(bits, || self.sigs.reqs(sig)))
             } else {
                 queue.partition_sigs.iter().position(|&(sig, _)| sig == SigId::NONE)
             };

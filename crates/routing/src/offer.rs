@@ -60,7 +60,7 @@ impl Router {
         let agent_id = agent.id;
         assert!(agent.free_for(&queue.config), "{agent_id:?} is offered a task it cannot take");
         assert!(
-            agent.satisfies(self.sigs.reqs(task.sig)),
+            agent.satisfies_bits(self.sigs.bits(task.sig), || self.sigs.reqs(task.sig)),
             "{agent_id:?} lacks the skills of {task_id:?}"
         );
         let channel = queue.config.channel;

@@ -36,7 +36,7 @@ impl Router {
         );
         // Overflow steps remove no task, so the slots stay valid throughout.
         for &slot in &due {
-            if self.tasks.cold(slot).stepped != self.timeout_epoch {
+            if !self.tasks.at(slot).stepped {
                 self.apply_overflow(slot);
             }
         }
@@ -60,9 +60,9 @@ impl Router {
         // A task is staged past the last rule only when no rule is left, and has no timer.
         let action = action.unwrap_or_else(|| panic!("{id:?} overflows past its queue's rules"));
         self.leave_waiting_at(slot);
-        let epoch = self.timeout_epoch;
-        let (task, cold) = self.tasks.both_mut(slot);
-        cold.stepped = epoch;
+        let task = self.tasks.at_mut(slot);
+        task.stepped = true;
+        self.stepped.push((slot, id));
         task.stage += 1;
         match action {
             OverflowAction::RelaxSkills => {

@@ -9,7 +9,7 @@ use domain::{AgentId, Timestamp};
 
 use crate::free_index::FreeIndex;
 use crate::partition::{Partition, WaitEntry};
-use crate::signature::{satisfies, SigId};
+use crate::signature::{satisfies, SigId, SkillBits};
 use crate::sorted_deque::{Hint, SortedDeque};
 use crate::timers::Timers;
 use crate::validate;
@@ -44,7 +44,6 @@ pub(crate) type StageEntry = (Timestamp, u64, u32);
 pub(crate) struct QueueState {
     /// Skills sorted by id; overflow rules sorted by `after_ms`.
     pub(crate) config: QueueConfig,
-    pub(crate) generation: u64,
     /// Its slot in the queue table, set when inserted there.
     pub(crate) slot: u32,
     /// The signature of the queue's own skills when last acquired for a task without skills of
@@ -54,10 +53,10 @@ pub(crate) struct QueueState {
     /// Sorted by head, best first: a freed agent stops at the first it qualifies for.
     #[expect(clippy::vec_box, reason = "keeping them sorted moves pointers, not partitions")]
     pub(crate) partitions: Vec<Box<Partition>>,
-    /// Signature and its `skill_mask` of each partition, in the same order: finding a
+    /// Signature and its [`SkillBits`] of each partition, in the same order: finding a
     /// partition, and a freed agent's scan, read this compact list rather than stride over
     /// the partitions.
-    pub(crate) partition_sigs: Vec<(SigId, u64)>,
+    pub(crate) partition_sigs: Vec<(SigId, SkillBits)>,
     /// Head of each partition, in the same order: a freed agent compares heads and
     /// repositioning sorts them without following the partitions' boxes.
     pub(crate) heads: Vec<WaitEntry>,
@@ -83,11 +82,10 @@ pub(crate) struct QueueState {
 }
 
 impl QueueState {
-    fn new(config: QueueConfig, generation: u64) -> QueueState {
+    fn new(config: QueueConfig) -> QueueState {
         let rules = config.overflow.len();
         QueueState {
             config,
-            generation,
             slot: 0,
             base_sig: None,
             partitions: Vec::new(),
@@ -119,7 +117,7 @@ impl QueueState {
 
     pub(crate) fn insert_waiting(
         &mut self,
-        (sig, sig_mask): (SigId, u64),
+        (sig, sig_bits): (SigId, SkillBits),
         entry: WaitEntry,
         stage: usize,
         timers: &mut Timers,
@@ -146,7 +144,7 @@ impl QueueState {
                 let (_, hint) = partition.insert(entry);
                 self.heads.push(partition.head);
                 self.partitions.push(partition);
-                self.partition_sigs.push((sig, sig_mask));
+                self.partition_sigs.push((sig, sig_bits));
                 self.reposition(self.partitions.len() - 1);
                 hint
             }
@@ -269,12 +267,12 @@ impl Router {
         if !self.queues.contains_key(&id) && self.queues.len() >= QUEUES_MAX {
             return Err(RoutingError::TooMany("queues"));
         }
-        let generation = self.bump_generation();
         let Some(state) = self.queues.get_mut(&id) else {
             // A new queue has no members yet: agents may only list known queues.
-            self.queues.insert(id, QueueState::new(config, generation));
+            self.queues.insert(id, QueueState::new(config));
             return Ok(());
         };
+        let queue_slot = state.slot;
         let members: Vec<AgentId> = state.members.iter().copied().collect();
         let waiting = state.waiting_tasks();
         // Out under the old configuration (their order keys depend on it), back in under the
@@ -286,21 +284,29 @@ impl Router {
         assert_eq!(state.waiting, 0, "every waiting task left");
         let rules = config.overflow.len();
         state.config = config;
-        state.generation = generation;
         state.stages = (0..=rules).map(|_| SortedDeque::default()).collect();
         state.stage_due = vec![None; rules];
         let skills = self.queues.get(&id).expect("looked up above").config.skills.clone();
         for agent in members {
             // Rank, channel or department may have changed; sync recomputes the entries.
             let member = self.agents.get_mut(&agent).expect("members exist");
-            member.synced = None;
+            member.synced = crate::agent::Synced::NONE;
             let qualified = satisfies(&member.skills[..], &skills);
-            let served = member.served.iter_mut().find(|s| s.queue == id);
+            let served = member.served.iter_mut().find(|s| s.slot == queue_slot);
             served.expect("members serve the queue").qualified = qualified;
             member.channels = crate::agent::served_channels(&member.served, &self.queues);
             self.mark_pending_agent(agent);
         }
+        // Requirements follow the new skills: now for the waiting tasks, when they wait again
+        // for the offered ones (assigned ones never wait again).
+        for offer in self.offers.values() {
+            let task = self.tasks.at_mut(offer.task_slot);
+            if task.queue_slot == queue_slot {
+                task.stale = true;
+            }
+        }
         for task in waiting {
+            self.tasks.at_mut(task).stale = true;
             self.enter_waiting_at(task);
         }
         Ok(())

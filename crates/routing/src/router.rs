@@ -2,12 +2,12 @@
 
 use std::collections::VecDeque;
 
-use domain::{AgentId, OfferId, TaskId, Timestamp};
+use domain::{AgentId, TaskId, Timestamp};
 
 use crate::agent::Agent;
 use crate::agent_table::AgentTable;
 use crate::id_hash::IdMap;
-use crate::offer::Offer;
+use crate::offer_table::OfferTable;
 use crate::queue_table::QueueTable;
 use crate::signature::{Req, SigId, Signatures};
 use crate::task_table::TaskTable;
@@ -25,16 +25,13 @@ pub struct Router {
     pub(crate) queues: QueueTable,
     pub(crate) agents: AgentTable,
     pub(crate) tasks: TaskTable,
-    pub(crate) offers: IdMap<OfferId, Offer>,
+    pub(crate) offers: OfferTable,
     pub(crate) sigs: Signatures,
     pub(crate) timers: Timers,
     pub(crate) events: VecDeque<RoutingEvent>,
     /// Orders tasks entered at the same millisecond; never reused.
     pub(crate) next_seq: u64,
     pub(crate) next_offer: u64,
-    /// Bumped on every queue change; a task whose cached requirements carry another value
-    /// recomputes them when it next waits.
-    pub(crate) next_generation: u64,
     /// Latest `now` seen, the due time of pending work left by `upsert_queue`.
     pub(crate) last_now: Timestamp,
     /// Tasks (slot and id) that became waiting (or changed requirements) during this input.
@@ -50,8 +47,8 @@ pub struct Router {
     pub(crate) scratch_counts: IdMap<(u32, SigId), usize>,
     pub(crate) scratch_slots: Vec<u32>,
     pub(crate) scratch_precedence: Vec<(crate::aging::Precedence, (u32, TaskId))>,
-    /// Counts `handle_timeout` calls, so that a task takes one overflow step per call.
-    pub(crate) timeout_epoch: u64,
+    /// Tasks (slot and id) flagged `stepped` during this `handle_timeout`, unflagged at its end.
+    pub(crate) stepped: Vec<(u32, TaskId)>,
 }
 
 impl Router {
@@ -61,13 +58,12 @@ impl Router {
             queues: QueueTable::default(),
             agents: AgentTable::default(),
             tasks: TaskTable::default(),
-            offers: IdMap::default(),
+            offers: OfferTable::default(),
             sigs: Signatures::new(),
             timers: Timers::default(),
             events: VecDeque::new(),
             next_seq: 0,
             next_offer: 1,
-            next_generation: 0,
             last_now: Timestamp::ZERO,
             pending_tasks: Vec::new(),
             pending_agents: Vec::new(),
@@ -78,7 +74,7 @@ impl Router {
             scratch_counts: IdMap::default(),
             scratch_slots: Vec::new(),
             scratch_precedence: Vec::new(),
-            timeout_epoch: 0,
+            stepped: Vec::new(),
         }
     }
 
@@ -132,11 +128,6 @@ impl Router {
         if let Some(agent) = self.agents.get_mut(&id) {
             list_touched(agent, &mut self.touched);
         }
-    }
-
-    pub(crate) fn bump_generation(&mut self) -> u64 {
-        self.next_generation += 1;
-        self.next_generation
     }
 }
 

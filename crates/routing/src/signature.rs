@@ -23,7 +23,7 @@ impl SigId {
 
 struct Entry {
     reqs: Box<[Req]>,
-    mask: u64,
+    bits: SkillBits,
     /// Tasks holding this signature (plus one for [`SigId::NONE`], which stays forever).
     refs: u64,
 }
@@ -40,7 +40,7 @@ impl Signatures {
     pub(crate) fn new() -> Signatures {
         let mut ids = IdMap::default();
         ids.insert(Box::default(), SigId::NONE);
-        let none = Entry { reqs: Box::default(), mask: 0, refs: 1 };
+        let none = Entry { reqs: Box::default(), bits: SkillBits::default(), refs: 1 };
         Signatures { ids, entries: vec![none], free: Vec::new() }
     }
 
@@ -55,7 +55,7 @@ impl Signatures {
             return id;
         }
         let boxed: Box<[Req]> = reqs.into();
-        let entry = Entry { reqs: boxed.clone(), mask: skill_mask(reqs), refs: 1 };
+        let entry = Entry { reqs: boxed.clone(), bits: SkillBits::of_requirements(reqs), refs: 1 };
         let id = match self.free.pop() {
             Some(id) => {
                 self.entries[id.index()] = entry;
@@ -97,8 +97,8 @@ impl Signatures {
         &self.entries[id.index()].reqs
     }
 
-    pub(crate) fn mask(&self, id: SigId) -> u64 {
-        self.entries[id.index()].mask
+    pub(crate) fn bits(&self, id: SigId) -> SkillBits {
+        self.entries[id.index()].bits
     }
 
     /// (id, references) of every live signature, for the invariant recount.
@@ -132,10 +132,61 @@ pub(crate) fn merge_requirements(out: &mut Vec<Req>, a: &[Req], b: &[Req]) {
     out.extend_from_slice(&b[j..]);
 }
 
-/// Skills folded into 64 bits (id modulo 64). A requirement whose bit an agent's mask lacks is
-/// certainly unmet, so a freed agent skips most partitions it cannot serve without a walk.
-pub(crate) fn skill_mask(list: &[Req]) -> u64 {
-    list.iter().fold(0, |mask, (skill, _)| mask | 1 << (skill.0 % 64))
+/// Skill ids told apart by [`SkillBits`]; larger ids share their bits with smaller ones.
+const BIT_SKILLS: u32 = 12;
+/// Levels per skill in [`SkillBits`]: 1 to 10.
+const BIT_LEVELS: u32 = SkillLevel::MAX.get() as u32;
+/// Set in a [`SkillBits`] whose list holds a skill id of [`BIT_SKILLS`] or more.
+const SHARED_BIT: u64 = 1 << 63;
+const _: () = assert!(BIT_SKILLS * BIT_LEVELS < 127 && SkillLevel::MIN.get() == 1);
+
+/// A skill list folded into 128 bits, one per (skill id modulo [`BIT_SKILLS`], level): a
+/// requirement sets the bit of its level, a held skill the bits of every level up to its own.
+/// A freed agent scans the partitions of its queues and the free agents of a queue are
+/// scanned for a task: comparing bits answers without walking either list, which would read
+/// the signature's requirements in another cache line. Only when some id is shared by
+/// several skills do the bits merely filter (a missing bit still means unmet).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SkillBits([u64; 2]);
+
+impl SkillBits {
+    fn add(&mut self, skill: SkillId, levels: std::ops::RangeInclusive<u8>) {
+        if skill.0 >= BIT_SKILLS {
+            self.0[1] |= SHARED_BIT;
+        }
+        for level in levels {
+            let bit = (skill.0 % BIT_SKILLS) * BIT_LEVELS + u32::from(level) - 1;
+            self.0[(bit / 64) as usize] |= 1 << (bit % 64);
+        }
+    }
+
+    /// The bits of sorted requirements.
+    pub(crate) fn of_requirements(list: &[Req]) -> SkillBits {
+        let mut bits = SkillBits::default();
+        for &(skill, level) in list {
+            bits.add(skill, level.get()..=level.get());
+        }
+        bits
+    }
+
+    /// The bits of sorted held skills.
+    pub(crate) fn of_held(list: &[Req]) -> SkillBits {
+        let mut bits = SkillBits::default();
+        for &(skill, level) in list {
+            bits.add(skill, 1..=level.get());
+        }
+        bits
+    }
+
+    /// Whether `held` skills meet these requirements, when the bits tell; `None` when the
+    /// lists must be compared.
+    pub(crate) fn met_by(self, held: SkillBits) -> Option<bool> {
+        let missing = (self.0[0] & !held.0[0]) | (self.0[1] & !held.0[1] & !SHARED_BIT);
+        if missing != 0 {
+            return Some(false);
+        }
+        ((self.0[1] | held.0[1]) & SHARED_BIT == 0).then_some(true)
+    }
 }
 
 /// Whether sorted `held` skills meet every sorted requirement in `needed`.
@@ -194,6 +245,39 @@ mod tests {
         assert!(!satisfies(&held, &[r(8, 1)]));
         assert!(!satisfies(&[], &[r(1, 1)]));
         assert_eq!(level_sum(&held, &[r(1, 1), r(2, 1), r(7, 1)]), 15);
+    }
+
+    /// A sorted skill list of up to `len` distinct ids below `ids`, from `next(n)` in `0..n`.
+    fn random_list(next: &mut impl FnMut(u64) -> u64, ids: u64, len: u64) -> Vec<Req> {
+        let mut list: Vec<Req> = Vec::new();
+        for _ in 0..len {
+            let (skill, level) = (next(ids) as u32, next(10) as i64 + 1);
+            list.push(r(skill, level));
+        }
+        list.sort_by_key(|x| x.0);
+        list.dedup_by_key(|x| x.0);
+        list
+    }
+
+    /// The bits never contradict the lists, and decide whenever no id is shared.
+    #[test]
+    fn skill_bits_agree_with_the_lists() {
+        let mut state: u64 = 17;
+        let mut next = move |n: u64| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (state >> 33) % n
+        };
+        for _ in 0..20_000 {
+            let ids = if next(4) == 0 { 30 } else { u64::from(BIT_SKILLS) };
+            let (held_len, needed_len) = (next(6), next(4));
+            let held = random_list(&mut next, ids, held_len);
+            let needed = random_list(&mut next, ids, needed_len);
+            let truth = satisfies(&held, &needed);
+            let told = SkillBits::of_requirements(&needed).met_by(SkillBits::of_held(&held));
+            assert!(told.is_none_or(|t| t == truth), "{held:?} {needed:?}");
+            let shared = held.iter().chain(&needed).any(|x| x.0 .0 >= BIT_SKILLS);
+            assert!(shared || told.is_some(), "undecided without a shared id");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use domain::{AgentId, Channel, OfferId, TaskId, Timestamp};
 use crate::limits::{MISSED_AGENTS_PER_TASK_MAX, SIGNATURES_PER_QUEUE_MAX};
 use crate::partition::WaitEntry;
 use crate::router::list_pending;
-use crate::signature::{merge_requirements, Req, SigId};
+use crate::signature::{merge_requirements, SigId};
 use crate::sorted_deque::{Hint, NO_HINT};
 use crate::timers::Timer;
 use crate::validate;
@@ -78,28 +78,25 @@ pub(crate) struct Task {
     pub(crate) pending: bool,
     /// Channel of the capacity unit held while offered or assigned.
     pub(crate) channel: Channel,
+    /// Its own requirements (beside its queue's), interned like a signature (`NONE` without
+    /// any): a quarter of tasks have some, and a map of them by slot cost a cache miss at
+    /// each enqueue and release.
+    pub(crate) own: SigId,
     /// Has an entry in the task table's extras.
     pub(crate) extra: bool,
+    /// `sig` was computed for an older configuration of its queue (set by `upsert_queue` on
+    /// the queue's offered tasks): recomputed when it next waits.
+    pub(crate) stale: bool,
+    /// Took an overflow step during this `handle_timeout` (listed in `Router::stepped`): one
+    /// step per task per call.
+    pub(crate) stepped: bool,
 }
 
 const _: () = assert!(std::mem::size_of::<Option<Task>>() == 64);
 
-/// The part of a task that decisions seldom read, in a table of its own beside the tasks.
-/// Plain data, so that reusing a slot writes it without reading the old value.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct TaskCold {
-    /// Generation of the queue configuration `sig` was computed for.
-    pub(crate) generation: u64,
-    /// `Router::timeout_epoch` of the last overflow step: one step per task per timeout call.
-    pub(crate) stepped: u64,
-}
-
-/// What only some tasks have, kept in a map by slot: skills of their own (a quarter of tasks,
-/// say) and agents that missed them (few).
+/// What only a few tasks have, kept in a map by slot: agents that missed them.
 #[derive(Default)]
 pub(crate) struct TaskExtra {
-    /// The task's own requirements, sorted; merged with the queue's into `sig`.
-    pub(crate) own_skills: Box<[Req]>,
     pub(crate) missed: Option<MissedAgents>,
 }
 
@@ -184,7 +181,7 @@ impl Router {
             self.sigs.release(sig);
             return Err(RoutingError::TooMany("skill combinations waiting in one queue"));
         }
-        let generation = queue.generation;
+        let own = if own_skills.is_empty() { SigId::NONE } else { self.sigs.acquire(&own_skills) };
         let seq = self.next_seq;
         self.next_seq += 1;
         let hot = Task {
@@ -197,6 +194,7 @@ impl Router {
             queue_slot: slot,
             agent_slot: 0,
             sig,
+            own,
             slot: 0,
             phase: Phase::Waiting,
             stage: 0,
@@ -204,12 +202,10 @@ impl Router {
             pending: false,
             channel: Channel::Voice,
             extra: false,
+            stale: false,
+            stepped: false,
         };
-        let cold = TaskCold { generation, stepped: 0 };
-        let slot = self.tasks.insert(task.id, hot, cold);
-        if !own_skills.is_empty() {
-            self.tasks.extra_mut(slot).own_skills = own_skills.into_boxed_slice();
-        }
+        let slot = self.tasks.insert(task.id, hot);
         let first_of_signature = self.enter_waiting_at(slot);
         // Matching invariant: tasks already waiting with this signature have no free eligible
         // agent, so neither has this one. Only the first of a signature searches.
@@ -307,6 +303,9 @@ impl Router {
     fn remove_task(&mut self, slot: u32) {
         let task = self.tasks.remove_at(slot);
         self.sigs.release(task.sig);
+        if task.own != SigId::NONE {
+            self.sigs.release(task.own);
+        }
     }
 
     /// Puts a task (by slot, state Waiting) into its queue's order and overflow stage, with its
@@ -315,13 +314,13 @@ impl Router {
     pub(crate) fn enter_waiting_at(&mut self, slot: u32) -> bool {
         let task = self.tasks.at(slot);
         assert_eq!(task.phase, Phase::Waiting, "only waiting tasks are queued");
-        if self.tasks.cold(slot).generation != self.queues.at(task.queue_slot).generation {
+        if task.stale {
             self.refresh_requirements(slot);
         }
         let task = self.tasks.at_mut(slot);
         let queue = self.queues.at_mut(task.queue_slot);
         let entry = task.entry(queue.config.aging_ms_per_level);
-        let sig = (task.sig, self.sigs.mask(task.sig));
+        let sig = (task.sig, self.sigs.bits(task.sig));
         let first;
         (task.lane_hint, task.stage_hint, first) =
             queue.insert_waiting(sig, entry, usize::from(task.stage), &mut self.timers);
@@ -354,14 +353,13 @@ impl Router {
         if task.relaxed {
             scratch.clear();
         } else {
-            let own = self.tasks.extra(slot).map_or(&[][..], |e| &e.own_skills);
-            merge_requirements(scratch, &queue.config.skills, own);
+            merge_requirements(scratch, &queue.config.skills, self.sigs.reqs(task.own));
         }
         let sig = self.sigs.acquire(scratch);
-        let (task, cold) = self.tasks.both_mut(slot);
+        let task = self.tasks.at_mut(slot);
         self.sigs.release(task.sig);
         task.sig = sig;
-        cold.generation = queue.generation;
+        task.stale = false;
         let last_stage = crate::queue::stage_number(queue.config.overflow.len());
         task.stage = task.stage.min(last_stage);
     }

@@ -8,14 +8,12 @@ use domain::TaskId;
 
 use crate::id_hash::IdMap;
 use crate::id_hash::SlotIndex;
-use crate::task::{Task, TaskCold, TaskExtra};
+use crate::task::{Task, TaskExtra};
 
 #[derive(Default)]
 pub(crate) struct TaskTable {
     index: SlotIndex<TaskId>,
     slots: Vec<Option<Task>>,
-    /// The cold part of the task in the same slot (default while the slot is free).
-    cold: Vec<TaskCold>,
     /// By slot, for tasks flagged `extra`.
     extras: IdMap<u32, TaskExtra>,
     free: Vec<u32>,
@@ -54,16 +52,6 @@ impl TaskTable {
         self.slots[slot as usize].as_mut().expect("a live task's slot")
     }
 
-    /// The cold part of the live task at `slot`.
-    pub(crate) fn cold(&self, slot: u32) -> &TaskCold {
-        &self.cold[slot as usize]
-    }
-
-    pub(crate) fn both_mut(&mut self, slot: u32) -> (&mut Task, &mut TaskCold) {
-        let task = self.slots[slot as usize].as_mut().expect("a live task's slot");
-        (task, &mut self.cold[slot as usize])
-    }
-
     /// Own skills and missed agents of the live task at `slot`, if it has any.
     pub(crate) fn extra(&self, slot: u32) -> Option<&TaskExtra> {
         if !self.at(slot).extra {
@@ -85,20 +73,18 @@ impl TaskTable {
     }
 
     /// Adds a task whose id is not in the table (checked by the caller), setting its `slot`.
-    pub(crate) fn insert(&mut self, id: TaskId, mut task: Task, cold: TaskCold) -> u32 {
+    pub(crate) fn insert(&mut self, id: TaskId, mut task: Task) -> u32 {
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None => {
                 // Tasks are bounded by TASKS_MAX, far below u32::MAX.
                 let slot = u32::try_from(self.slots.len()).expect("task slots fit u32");
                 self.slots.push(None);
-                self.cold.push(TaskCold::default());
                 slot
             }
         };
         task.slot = slot;
         self.slots[slot as usize] = Some(task);
-        self.cold[slot as usize] = cold;
         assert!(self.index.insert(id, slot).is_none(), "task {id:?} inserted twice");
         slot
     }

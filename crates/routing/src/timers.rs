@@ -217,7 +217,9 @@ impl Timers {
         lanes.chain(set).chain(self.queue_dues.first()).min()
     }
 
-    /// Publishes the earliest due time of a queue's overflow stages.
+    /// Publishes the earliest due time of a queue's overflow stages. Inlined: called on most
+    /// decisions, and mostly returns at once (the earliest did not change).
+    #[inline]
     pub(crate) fn set_queue_due(&mut self, slot: u32, due: Option<Timestamp>) {
         self.queue_dues.set(slot as usize, due);
     }
@@ -275,7 +277,6 @@ impl crate::Router {
     /// then matches. Timers armed while firing apply at the next call, even if already due.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         self.observe(now);
-        self.timeout_epoch += 1;
         let mut due = std::mem::take(&mut self.scratch_timers);
         self.timers.due(now, &mut due);
         let others = due.len();
@@ -316,6 +317,12 @@ impl crate::Router {
         }
         due.clear();
         self.scratch_timers = due;
+        // By id as well as slot: a slot freed meanwhile would hold another task.
+        for (slot, id) in self.stepped.drain(..) {
+            if let Some(task) = self.tasks.live_at_mut(slot, id) {
+                task.stepped = false;
+            }
+        }
         self.run_matching(now);
     }
 

@@ -840,3 +840,26 @@ fn a_relaxed_task_may_go_to_an_agent_without_the_queue_skills() {
     "#]]
     .assert_eq(&drain_show(&mut r));
 }
+
+#[test]
+fn new_queue_skills_apply_to_a_task_offered_meanwhile_once_it_waits_again() {
+    let mut r = router(0);
+    r.upsert_queue(queue(1)).unwrap();
+    r.upsert_agent(t(0), agent(1, &[1])).unwrap();
+    available(&mut r, t(0), 1);
+    r.handle_enqueue(t(1), task(1, 1, 0)).unwrap();
+    let offer = offer_of(&r, 1);
+    let mut skilled = queue(1);
+    skilled.skills = vec![skill(1, 3)];
+    r.upsert_queue(skilled).unwrap();
+    r.check_invariants();
+    // Under the old requirements the only free agent would get it back.
+    r.handle_reject(t(2), offer).unwrap();
+    r.check_invariants();
+    expect![[r#"
+        Offered { offer: offer1, task: task1, agent: agent1, expires_at: t10001 }
+        OfferEnded { offer: offer1, task: task1, agent: agent1, end: Rejected }
+    "#]]
+    .assert_eq(&drain_show(&mut r));
+    assert_eq!(r.task(TaskId(1)).unwrap().state, TaskState::Waiting);
+}
