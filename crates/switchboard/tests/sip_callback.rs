@@ -31,8 +31,12 @@ async fn callback_rings_the_agents_sip_phone_then_the_customer_and_is_recorded()
     let alice = Session::login(&base, "alice").await;
     let state = alice.json("/api/v1/agent/state").await;
     assert_eq!(state["phone"], "unregistered");
-    let phone = Baresip::start(sip_addr, "alice", "alice-phone-1", &mic);
-    alice.wait_state("the phone registered", |s| s["phone"] == "registered").await;
+    let phone = alice
+        .start_registered_phone(
+            || Baresip::start(sip_addr, "alice", "alice-phone-1", &mic),
+            Baresip::log,
+        )
+        .await;
     alice.available().await;
 
     let r = post_callback(&base, &shop_origin(&demo), callback_body("+4915112345678")).await;

@@ -40,8 +40,12 @@ async fn caller_presses_a_key_waits_and_talks_to_the_agent() {
     let sip_addr = demo.server.sip_addr.expect("SIP is on");
 
     let alice = Session::login(&base, "alice").await;
-    let phone = Baresip::start(sip_addr, "alice", "alice-phone-1", &mic);
-    alice.wait_state("the phone registered", |s| s["phone"] == "registered").await;
+    let phone = alice
+        .start_registered_phone(
+            || Baresip::start(sip_addr, "alice", "alice-phone-1", &mic),
+            Baresip::log,
+        )
+        .await;
     alice.available().await;
 
     let caller = Sipp::uac("uac_inbound.xml", Some(&pcap), sip_addr, "sales");

@@ -93,6 +93,32 @@ impl Session {
         assert_eq!(r.status(), StatusCode::OK);
     }
 
+    /// Starts the agent's softphone with `start` and waits until it has registered. A phone
+    /// that stays silent for 15 s is started once more (its log is printed): loopback UDP
+    /// and a loaded CI machine have been seen to leave a first start unregistered. A second
+    /// failure panics with both logs.
+    pub async fn start_registered_phone<P>(
+        &self,
+        start: impl Fn() -> P,
+        log: impl Fn(&P) -> String,
+    ) -> P {
+        let mut logs = Vec::new();
+        for attempt in 1..=2 {
+            let phone = start();
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while Instant::now() < deadline {
+                if self.json("/api/v1/agent/state").await["phone"] == "registered" {
+                    return phone;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let text = log(&phone);
+            eprintln!("the phone did not register (start {attempt}); its log:\n{text}");
+            logs.push(text);
+        }
+        panic!("the phone never registered; its logs:\n{}", logs.join("\n----\n"));
+    }
+
     /// Polls the agent state until `pred` holds.
     pub async fn wait_state(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + Duration::from_secs(15);
