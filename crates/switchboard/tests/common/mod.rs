@@ -94,9 +94,8 @@ impl Session {
     }
 
     /// Starts the agent's softphone with `start` and waits until it has registered. A phone
-    /// that stays silent for 15 s is started once more (its log is printed): loopback UDP
-    /// and a loaded CI machine have been seen to leave a first start unregistered. A second
-    /// failure panics with both logs.
+    /// that stays unregistered for 15 s is started once more, its log printed (one CI run saw
+    /// a first start never register, cause unknown). A second failure panics with both logs.
     pub async fn start_registered_phone<P>(
         &self,
         start: impl Fn() -> P,
