@@ -1,7 +1,10 @@
 //! Runs the routing benchmark and prints its report as JSON.
 //!
-//! `cargo run --release -p sim --example routing_bench -- [--agents N] [--tasks N]
-//! [--queues N] [--decisions N] [--samples N] [--overflow 0|1] [--seed N]`
+//! `cargo run --profile bench-release -p sim --example routing_bench -- [--agents N]
+//! [--tasks N] [--queues N] [--decisions N] [--samples N] [--overflow 0|1] [--seed N]`
+//!
+//! `bench-release` is `--release` with fat LTO and one codegen unit (about 4% fewer
+//! instructions per decision); `--release` builds and runs the same bench.
 
 fn main() {
     let mut cfg = sim::RoutingBenchConfig::standard(1);

@@ -12,6 +12,11 @@
 //! Phase 2 (spare agents): a fresh router with the same population and no backlog, kept at
 //! about half of its agents busy. Each enqueue is timed until its offer is drained; tasks
 //! that found no free eligible agent are counted but not timed.
+//!
+//! Measured with the `bench-release` profile (release with fat LTO, one codegen unit):
+//! `cargo build --profile bench-release -p sim --example routing_bench`, then
+//! `target/bench-release/examples/routing_bench`. A plain `--release` build works too and
+//! runs about 4% more instructions per decision.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
