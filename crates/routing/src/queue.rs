@@ -209,11 +209,7 @@ impl QueueState {
         }
         shift(&mut self.heads, at, to);
         shift(&mut self.partition_sigs, at, to);
-        if to < at {
-            self.partitions[to..=at].rotate_right(1);
-        } else {
-            self.partitions[at..=to].rotate_left(1);
-        }
+        shift_boxes(&mut self.partitions, at, to);
     }
 
     /// Points the stage's timer at its first task's due time (none when empty or last).
@@ -238,8 +234,15 @@ impl QueueState {
     }
 }
 
+/// Moves shorter than this swap neighbours in place: most repositions move a partition by
+/// one or two places, and a call to `memmove` costs more than a few swaps.
+const SHIFT_BY_SWAPS_MAX: usize = 4;
+
 /// Moves `list[from]` to `to`, shifting the elements in between by one.
 fn shift<T: Copy>(list: &mut [T], from: usize, to: usize) {
+    if from.abs_diff(to) <= SHIFT_BY_SWAPS_MAX {
+        return shift_by_swaps(list, from, to);
+    }
     let moved = list[from];
     if to < from {
         list.copy_within(to..from, to + 1);
@@ -247,6 +250,30 @@ fn shift<T: Copy>(list: &mut [T], from: usize, to: usize) {
         list.copy_within(from + 1..=to, from);
     }
     list[to] = moved;
+}
+
+/// [`shift`] for boxes, which are not `Copy`.
+fn shift_boxes<T>(list: &mut [Box<T>], from: usize, to: usize) {
+    if from.abs_diff(to) <= SHIFT_BY_SWAPS_MAX {
+        return shift_by_swaps(list, from, to);
+    }
+    if to < from {
+        list[to..=from].rotate_right(1);
+    } else {
+        list[from..=to].rotate_left(1);
+    }
+}
+
+fn shift_by_swaps<T>(list: &mut [T], from: usize, to: usize) {
+    if to < from {
+        for i in (to..from).rev() {
+            list.swap(i, i + 1);
+        }
+    } else {
+        for i in from..to {
+            list.swap(i, i + 1);
+        }
+    }
 }
 
 /// Stage indexes fit the timer key: rules per queue are bounded well below 256.
@@ -310,5 +337,30 @@ impl Router {
             self.enter_waiting_at(task);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every move, short (swaps) and long (block copy), against `Vec::remove` + `insert`.
+    #[test]
+    fn shift_moves_one_element() {
+        for len in 1..12usize {
+            for from in 0..len {
+                for to in 0..len {
+                    let mut expected: Vec<usize> = (0..len).collect();
+                    let moved = expected.remove(from);
+                    expected.insert(to, moved);
+                    let mut list: Vec<usize> = (0..len).collect();
+                    shift(&mut list, from, to);
+                    assert_eq!(list, expected, "shift {from} -> {to} of {len}");
+                    let mut boxes: Vec<Box<usize>> = (0..len).map(Box::new).collect();
+                    shift_boxes(&mut boxes, from, to);
+                    assert!(boxes.iter().map(|b| **b).eq(expected), "boxes {from} -> {to}");
+                }
+            }
+        }
     }
 }

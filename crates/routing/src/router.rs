@@ -79,6 +79,9 @@ impl Router {
     }
 
     /// Next decision or notice, oldest first. The caller drains this after every input.
+    /// Inlined into callers in other crates: it runs several times per input, mostly
+    /// returning `None`.
+    #[inline]
     pub fn poll_event(&mut self) -> Option<RoutingEvent> {
         // Most polls find nothing (callers poll after every input): they return at once.
         let event = self.events.pop_front()?;
