@@ -34,6 +34,9 @@ impl Router {
                 .take_while(|(at, ..)| at.plus_ms(after_ms) <= now)
                 .map(|&(.., slot)| slot),
         );
+        // Re-armed once below, after the last step: nothing reads the stage's due time
+        // meanwhile (matching waits for the end of the input).
+        state.stepping = Some(stage);
         // Overflow steps remove no task, so the slots stay valid throughout.
         for &slot in &due {
             if !self.tasks.at(slot).stepped {
@@ -43,6 +46,7 @@ impl Router {
         due.clear();
         self.scratch_slots = due;
         let state = self.queues.get_mut(&queue).expect("queues are never removed");
+        state.stepping = None;
         state.rearm_stage(stage, &mut self.timers);
         // The consumed timer was cleared above without telling the timers.
         state.publish_due(&mut self.timers);

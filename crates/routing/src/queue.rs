@@ -72,6 +72,10 @@ pub(crate) struct QueueState {
     pub(crate) stages: Vec<SortedDeque<StageEntry>>,
     /// Due time of the armed timer of each stage that has a rule.
     pub(crate) stage_due: Vec<Option<Timestamp>>,
+    /// A stage whose due tasks are taking their steps (see `Router::overflow_stage_due`): each
+    /// leaves from the stage's front, and the stage is re-armed once after the last rather
+    /// than after each.
+    pub(crate) stepping: Option<usize>,
     pub(crate) waiting: usize,
     /// Member agents that could take a task of this queue now, skills aside.
     pub(crate) free: FreeIndex,
@@ -94,6 +98,7 @@ impl QueueState {
             spare: Vec::new(),
             stages: (0..=rules).map(|_| SortedDeque::default()).collect(),
             stage_due: vec![None; rules],
+            stepping: None,
             waiting: 0,
             free: FreeIndex::default(),
             members: BTreeSet::new(),
@@ -185,7 +190,7 @@ impl QueueState {
         let removed = self.stages[stage].remove_hinted(&staged, hint);
         assert!(removed, "task at slot {} not staged", entry.slot);
         self.waiting -= 1;
-        if was_first {
+        if was_first && self.stepping != Some(stage) {
             self.rearm_stage(stage, timers);
         }
     }
