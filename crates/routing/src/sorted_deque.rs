@@ -84,7 +84,21 @@ impl<K: Ord + Copy> SortedDeque<K> {
     }
 
     /// Inserts an absent key and returns where it went (`None` if it was present).
+    /// Inlined for the common case, a key beyond the back and beyond the side's keys: most
+    /// inserts (an enqueue makes two) are that, and the general path's frame costs more than
+    /// the push.
+    #[inline(always)]
     pub(crate) fn insert_hinted(&mut self, key: K) -> Option<Hint> {
+        let beyond_side = self.side.as_deref().is_none_or(|s| s.last < key);
+        if beyond_side && self.run.back().is_none_or(|s| s.key < key) {
+            self.run.push_back(Slot { key, live: true });
+            return Some(self.position(self.run.len() - 1));
+        }
+        self.insert_slow(key)
+    }
+
+    #[inline(never)]
+    fn insert_slow(&mut self, key: K) -> Option<Hint> {
         let beyond_back = self.run.back().is_none_or(|s| s.key < key);
         let before_front = !beyond_back && self.run.front().is_some_and(|s| key < s.key);
         if beyond_back || before_front {
@@ -150,15 +164,14 @@ impl<K: Ord + Copy> SortedDeque<K> {
 
     /// Removes a key, looking first where `hint` (from [`SortedDeque::insert_hinted`]) says.
     /// Returns whether the key was present.
+    /// Inlined for the common case, a fresh hint: every offer removes a task from its lane and
+    /// its stage this way.
+    #[inline(always)]
     pub(crate) fn remove_hinted(&mut self, key: &K, hint: Hint) -> bool {
         let at = hint.wrapping_sub(self.base as Hint);
         let slot = usize::try_from(at).ok().and_then(|at| self.run.get(at));
         if !slot.is_some_and(|s| s.live && s.key == *key) {
-            // A key put on the side stays there: its removal skips the run's search.
-            if hint == NO_HINT && self.side_remove(key) {
-                return true;
-            }
-            return self.remove(key);
+            return self.remove_unhinted(key, hint);
         }
         if at == 0 {
             self.pop_front();
@@ -168,6 +181,16 @@ impl<K: Ord + Copy> SortedDeque<K> {
         self.dead += 1;
         self.compact_if_sparse();
         true
+    }
+
+    /// [`SortedDeque::remove_hinted`] with a stale hint, or one for a key on the side.
+    #[inline(never)]
+    fn remove_unhinted(&mut self, key: &K, hint: Hint) -> bool {
+        // A key put on the side stays there: its removal skips the run's search.
+        if hint == NO_HINT && self.side_remove(key) {
+            return true;
+        }
+        self.remove(key)
     }
 
     fn pop_front(&mut self) {
