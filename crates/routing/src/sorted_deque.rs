@@ -204,14 +204,22 @@ impl<K: Ord + Copy> SortedDeque<K> {
         }
     }
 
-    /// Returns whether the key was present.
+    /// Returns whether the key was present. Inlined for the common case, the front: an
+    /// accepted offer's expiry is most often the only one in its lane.
+    #[inline(always)]
     pub(crate) fn remove(&mut self, key: &K) -> bool {
-        let Some(front) = self.run.front() else {
-            return self.side_remove(key);
-        };
-        if front.key == *key {
+        if self.run.front().is_some_and(|front| front.key == *key) {
             self.pop_front();
             return true;
+        }
+        self.remove_behind_front(key)
+    }
+
+    /// [`SortedDeque::remove`] of a key that is not the run's front.
+    #[inline(never)]
+    fn remove_behind_front(&mut self, key: &K) -> bool {
+        if self.run.is_empty() {
+            return self.side_remove(key);
         }
         if let Ok(at) = self.run.binary_search_by(|s| s.key.cmp(key)) {
             if self.run[at].live {
