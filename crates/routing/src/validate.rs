@@ -20,7 +20,17 @@ fn invalid(message: String) -> RoutingError {
 
 /// A skill list, sorted by skill, each skill at most once. Sorts the caller's list in place:
 /// enqueue allocates nothing for it.
-pub(crate) fn requirements(mut list: Vec<Req>, owner: &str) -> Result<Vec<Req>, RoutingError> {
+/// Inlined for lists of one skill at most (most tasks list none), which are valid as they are.
+#[inline]
+pub(crate) fn requirements(list: Vec<Req>, owner: &str) -> Result<Vec<Req>, RoutingError> {
+    const _: () = assert!(SKILLS_PER_ENTITY_MAX >= 1);
+    if list.len() <= 1 {
+        return Ok(list);
+    }
+    requirements_checked(list, owner)
+}
+
+fn requirements_checked(mut list: Vec<Req>, owner: &str) -> Result<Vec<Req>, RoutingError> {
     if list.len() > SKILLS_PER_ENTITY_MAX {
         return Err(invalid(format!(
             "{owner} lists {} skills, at most {SKILLS_PER_ENTITY_MAX}",
