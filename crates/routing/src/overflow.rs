@@ -23,7 +23,8 @@ impl Router {
     /// those that already took one during this call.
     pub(crate) fn overflow_stage_due(&mut self, now: Timestamp, queue: QueueId, stage: u8) {
         let stage = usize::from(stage);
-        let state = self.queues.get_mut(&queue).expect("queues are never removed");
+        let queue_slot = self.queues.slot_of(&queue).expect("queues are never removed");
+        let state = self.queues.at_mut(queue_slot);
         // The timer is consumed: whatever remains is re-armed below.
         state.stage_due[stage] = None;
         let after_ms = state.config.overflow[stage].after_ms;
@@ -45,7 +46,7 @@ impl Router {
         }
         due.clear();
         self.scratch_slots = due;
-        let state = self.queues.get_mut(&queue).expect("queues are never removed");
+        let state = self.queues.at_mut(queue_slot);
         state.stepping = None;
         state.rearm_stage(stage, &mut self.timers);
         // The consumed timer was cleared above without telling the timers.

@@ -259,12 +259,19 @@ impl<K: Ord + Copy> SortedDeque<K> {
     /// Drops dead slots once they outnumber live ones. Positions move, so the hints given so far
     /// go stale (their removals search); the base moves on by the old length so that a stale
     /// hint points past the run rather than at another key.
+    /// The check is inlined (it runs on every removal from the middle), the compaction not.
+    #[inline(always)]
     fn compact_if_sparse(&mut self) {
         if self.dead >= DEAD_SLOTS_MIN && 2 * self.dead > self.run.len() {
-            self.base = self.base.wrapping_add(self.run.len() as u64);
-            self.run.retain(|s| s.live);
-            self.dead = 0;
+            self.compact();
         }
+    }
+
+    #[inline(never)]
+    fn compact(&mut self) {
+        self.base = self.base.wrapping_add(self.run.len() as u64);
+        self.run.retain(|s| s.live);
+        self.dead = 0;
     }
 
     /// Asserts the representation: the run ascends, starts live, counts its dead slots, and
