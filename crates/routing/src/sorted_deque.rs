@@ -238,14 +238,9 @@ impl<K: Ord + Copy> SortedDeque<K> {
     }
 
     /// Live keys, ascending.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &K> + '_ {
-        let mut run = self.run.iter().filter(|s| s.live).map(|s| &s.key).peekable();
-        let mut side = self.side.iter().flat_map(|s| s.keys.iter()).peekable();
-        std::iter::from_fn(move || match (run.peek(), side.peek()) {
-            (Some(a), Some(b)) if b < a => side.next(),
-            (Some(_), _) => run.next(),
-            (None, _) => side.next(),
-        })
+    pub(crate) fn iter(&self) -> Iter<'_, K> {
+        let side = self.side.as_deref().map(|s| s.keys.iter().peekable());
+        Iter { run: self.run.iter(), run_next: None, side }
     }
 
     fn drop_dead_front(&mut self) {
@@ -287,6 +282,36 @@ impl<K: Ord + Copy> SortedDeque<K> {
         if let Some(side) = self.side.as_deref() {
             assert!(side.keys.first() == Some(&side.first), "sorted deque side first");
             assert!(side.keys.last() == Some(&side.last), "sorted deque side last");
+        }
+    }
+}
+
+/// [`SortedDeque::iter`]: the run's live keys merged with the side's. Without a side (most
+/// deques) it walks the run alone: a free-agent scan and an overflow timer walk these.
+pub(crate) struct Iter<'a, K> {
+    run: std::collections::vec_deque::Iter<'a, Slot<K>>,
+    /// The run's next live key, taken ahead to compare with the side's (only with a side).
+    run_next: Option<&'a K>,
+    side: Option<std::iter::Peekable<std::collections::btree_set::Iter<'a, K>>>,
+}
+
+impl<'a, K: Ord> Iterator for Iter<'a, K> {
+    type Item = &'a K;
+
+    fn next(&mut self) -> Option<&'a K> {
+        let Some(side) = self.side.as_mut() else {
+            return self.run.find(|s| s.live).map(|s| &s.key);
+        };
+        if self.run_next.is_none() {
+            self.run_next = self.run.find(|s| s.live).map(|s| &s.key);
+        }
+        match (self.run_next, side.peek()) {
+            (Some(a), Some(&b)) if b < a => side.next(),
+            (Some(a), _) => {
+                self.run_next = None;
+                Some(a)
+            }
+            (None, _) => side.next(),
         }
     }
 }
