@@ -49,7 +49,11 @@ impl<T: Copy, const N: usize> SmallList<T, N> {
             SmallList::Inline(len, items) => {
                 let n = usize::from(*len);
                 assert!(at < n, "small list index {at} out of {n}");
-                items.copy_within(at + 1..n, at);
+                // A loop, not `copy_within`: the list is short (most often the last item goes),
+                // and the call to `memmove` cost more than the moves.
+                for i in at..n - 1 {
+                    items[i] = items[i + 1];
+                }
                 *len -= 1;
             }
             SmallList::Heap(list) => {
