@@ -134,7 +134,7 @@ impl QueueState {
                 let (head, hint) = p.insert(entry);
                 if head {
                     self.heads[at] = p.head;
-                    self.reposition(at);
+                    self.reposition(at, true);
                 }
                 hint
             }
@@ -150,7 +150,7 @@ impl QueueState {
                 self.heads.push(partition.head);
                 self.partitions.push(partition);
                 self.partition_sigs.push((sig, sig_bits));
-                self.reposition(self.partitions.len() - 1);
+                self.reposition(self.partitions.len() - 1, true);
                 hint
             }
         };
@@ -183,7 +183,7 @@ impl QueueState {
             self.heads.remove(at);
         } else if head_changed {
             self.heads[at] = partition.head;
-            self.reposition(at);
+            self.reposition(at, false);
         }
         let staged = entry.lane_key();
         let was_first = self.stages[stage].first() == Some(&staged);
@@ -197,14 +197,16 @@ impl QueueState {
 
     /// Moves the partition at `at`, whose head changed, to its place in head order. An offer
     /// often lets its partition fall behind many others: the place is found by comparing heads
-    /// alone, then each list shifts once.
-    fn reposition(&mut self, at: usize) {
+    /// alone, then each list shifts once. `better` says which way the head moved (a new head
+    /// by insert is better, one after taking the head out is worse), so the scan goes one way.
+    fn reposition(&mut self, at: usize, better: bool) {
         let (heads, head) = (&self.heads, self.heads[at]);
         let mut to = at;
-        while to > 0 && head < heads[to - 1] {
-            to -= 1;
-        }
-        if to == at {
+        if better {
+            while to > 0 && head < heads[to - 1] {
+                to -= 1;
+            }
+        } else {
             while to + 1 < heads.len() && heads[to + 1] < head {
                 to += 1;
             }
