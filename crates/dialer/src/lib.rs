@@ -49,7 +49,7 @@ pub use import::{
     ColumnMapping, Contact, ImportConfig, ImportError, ImportSummary, Importer, RowError,
     RowErrorKind, RowErrorReason, RowResult,
 };
-pub use predictive::{Predictive, PredictiveConfig};
+pub use predictive::{chance_below_one, Predictive, PredictiveConfig};
 pub use progressive::Progressive;
 pub use retry::{
     AbandonedNumbers, AbandonedNumbersFull, CallOutcome, ContactState, Decision, FinalStatus,

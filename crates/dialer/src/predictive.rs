@@ -280,8 +280,9 @@ impl Predictive {
     }
 }
 
-/// P(X < 1) for X normal with this mean and variance, with a continuity correction.
-fn chance_below_one(mean: f64, var: f64) -> f64 {
+/// P(X < 1) for X normal with this mean and variance, with a continuity correction: the chance
+/// that no agent is free when X counts free agents as a sum of Bernoulli terms.
+pub fn chance_below_one(mean: f64, var: f64) -> f64 {
     if var < 1e-9 {
         return if mean < 1.0 { 1.0 } else { 0.0 };
     }

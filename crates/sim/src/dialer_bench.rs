@@ -11,6 +11,7 @@
 //! Policies: `progressive`, `static-ratio` (oracle-tuned), `vicidial-adaptive`, `switchboard`
 //! (ours, learning online) and the `bound` figure.
 
+mod ceiling;
 pub mod chart;
 pub mod dist;
 mod report;
@@ -19,6 +20,7 @@ mod stats;
 mod tune;
 mod world;
 
+pub use ceiling::{tune_ceiling, CeilingReport};
 pub use scenario::{Scenario, ScenarioError};
 pub use world::{simulate, Cell, PolicyKind, RepMetrics};
 

@@ -15,6 +15,7 @@ use dialer::{
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::ceiling::{Ceiling, DialCurves};
 use super::scenario::Scenario;
 
 const HOUR_MS: u64 = 3_600_000;
@@ -34,6 +35,9 @@ pub enum PolicyKind {
     Switchboard,
     /// Ours with settings other than the defaults (for sweeps).
     SwitchboardWith(PredictiveConfig),
+    /// The practical ceiling at this threshold (see `ceiling`): it reads the world's own
+    /// remaining talk and wrap-up times, so it is a yardstick, not a policy.
+    Ceiling(f64),
 }
 
 impl PolicyKind {
@@ -48,6 +52,8 @@ impl PolicyKind {
                 Box::new(Predictive::new(PredictiveConfig::new(cell.cap, timeout_ms)))
             }
             PolicyKind::SwitchboardWith(config) => Box::new(Predictive::new(config)),
+            // The world paces the ceiling itself; the pacer only hears outcomes.
+            PolicyKind::Ceiling(_) => Box::new(Progressive::new()),
         }
     }
 }
@@ -83,17 +89,17 @@ fn ms(s: f64) -> u64 {
 
 /// A dial's fate, fixed when it is placed.
 #[derive(Clone, Copy, Debug)]
-struct Plan {
+pub(super) struct Plan {
     placed_ms: u64,
-    result: DialResult,
-    resolve_ms: u64,
+    pub(super) result: DialResult,
+    pub(super) resolve_ms: u64,
     /// A live person the detector took for a machine.
     detector_miss: bool,
     talk_ms: u64,
     wrap_ms: u64,
 }
 
-fn plan(s: &Scenario, seed: u64, lead: u64, now_ms: u64, timeout_ms: u64) -> Plan {
+pub(super) fn plan(s: &Scenario, seed: u64, lead: u64, now_ms: u64, timeout_ms: u64) -> Plan {
     let mut rng = ChaCha8Rng::seed_from_u64(splitmix(seed ^ splitmix(lead)));
     let u: f64 = rng.gen();
     let u_amd: f64 = rng.gen();
@@ -178,6 +184,9 @@ struct World<'a> {
     next_lead: u64,
     waiting: VecDeque<Waiting>,
     pacer: Pacer,
+    /// Set for [`PolicyKind::Ceiling`], which paces in place of the pacer's policy.
+    ceiling: Option<Ceiling>,
+    lines: u32,
     ledger: AbandonLedger,
     // Measurements in [warm, end).
     talk_ms: u64,
@@ -192,6 +201,7 @@ struct World<'a> {
     // Scratch for snapshots.
     busy: Vec<BusyAgent>,
     ages: Vec<u64>,
+    releases: Vec<u64>,
 }
 
 impl World<'_> {
@@ -350,7 +360,24 @@ impl World<'_> {
             outstanding_ages_ms: &self.ages,
             waiting_calls: u32::try_from(self.waiting.len()).unwrap_or(u32::MAX),
         };
-        let n = self.pacer.poll_dials(&snapshot);
+        let n = match self.ceiling.as_mut() {
+            Some(ceiling) => {
+                self.releases.clear();
+                for a in &self.agents {
+                    let free_at = match a.state {
+                        _ if a.break_due_ms.is_some() => continue,
+                        State::Talk => a.since_ms + a.talk_ms + a.wrap_ms,
+                        State::Wrap => a.since_ms + a.wrap_ms,
+                        State::Idle | State::Break => continue,
+                    };
+                    self.releases.push(free_at.saturating_sub(self.now));
+                }
+                let free_now = i64::from(idle) - self.waiting.len() as i64;
+                let room = self.lines.saturating_sub(snapshot.outstanding());
+                ceiling.dials(free_now, &self.releases, &self.ages, room)
+            }
+            None => self.pacer.poll_dials(&snapshot),
+        };
         for _ in 0..n {
             let lead = self.next_lead;
             self.next_lead += 1;
@@ -451,6 +478,11 @@ pub fn simulate(s: &Scenario, cell: Cell, policy: PolicyKind, seed: u64) -> RepM
     let limits = PacingLimits::new(lines.clamp(1, u64::from(dialer::LINES_MAX)), timeout_ms)
         .or_else(|_| PacingLimits::new(lines.clamp(1, u64::from(dialer::LINES_MAX)), 25_000))
         .expect("25 s timeout and clamped lines are valid");
+    let lines = limits.lines_max();
+    let ceiling = match policy {
+        PolicyKind::Ceiling(theta) => Some(Ceiling::new(theta, DialCurves::of(s, timeout_ms))),
+        _ => None,
+    };
     let ledger = AbandonLedger::new(s.abandon_rule())
         .or_else(|_| AbandonLedger::new(AbandonRule::Us))
         .expect("the US rule is valid");
@@ -474,6 +506,8 @@ pub fn simulate(s: &Scenario, cell: Cell, policy: PolicyKind, seed: u64) -> RepM
         next_lead: 0,
         waiting: VecDeque::new(),
         pacer: Pacer::new(policy.build(cell, timeout_ms), limits),
+        ceiling,
+        lines,
         ledger,
         talk_ms: 0,
         wrap_ms: 0,
@@ -486,6 +520,7 @@ pub fn simulate(s: &Scenario, cell: Cell, policy: PolicyKind, seed: u64) -> RepM
         hours: vec![(0, 0); full_hours],
         busy: Vec::new(),
         ages: Vec::new(),
+        releases: Vec::new(),
     };
     w.at(0, Ev::Tick);
     for (b, br) in s.breaks.iter().enumerate() {
