@@ -48,6 +48,8 @@ pub struct BenchOptions {
     pub seed: u64,
     pub agents: Option<u32>,
     pub cap: Option<f64>,
+    /// Also tune and run the practical ceiling (see `ceiling`) in every cell.
+    pub ceiling: bool,
 }
 
 /// Figures of one policy in one cell: means over replications.
@@ -93,7 +95,8 @@ pub struct CellReport {
     pub cap: f64,
     /// The ratio the oracle search chose for `static-ratio`.
     pub static_ratio: f64,
-    /// In report order: switchboard, static-ratio, vicidial-adaptive, progressive.
+    /// In report order: switchboard, static-ratio, vicidial-adaptive, progressive, and the
+    /// ceiling when asked for.
     pub policies: Vec<(&'static str, PolicySummary)>,
     pub bound: f64,
 }
@@ -188,6 +191,16 @@ pub fn run_dialer_bench(
                 ));
                 policies.push((name, summary));
             }
+            if opts.ceiling {
+                progress(&format!("cell N={a} cap={cap}: tuning the ceiling"));
+                let c = tune_ceiling(s, cell, &seeds);
+                progress(&format!(
+                    "cell N={a} cap={cap}: ceiling {:.2} talk-min/agent-h, abandon {:.4}, \
+                     theta {:.4}",
+                    c.talk_min_per_agent_hour, c.abandon_rate, c.theta
+                ));
+                policies.push(("ceiling", PolicySummary::of(&c.reps, cap)));
+            }
             let bound = s.bound_talk_min_per_agent_hour();
             cells.push(CellReport { agents: a, cap, static_ratio: ratio, policies, bound });
         }
@@ -203,7 +216,8 @@ mod tests {
     #[test]
     fn a_tiny_bench_reports_every_policy_in_both_formats() {
         let s = Scenario::parse(TINY, "tiny").expect("valid");
-        let opts = BenchOptions { replications: Some(2), seed: 5, agents: None, cap: None };
+        let opts =
+            BenchOptions { replications: Some(2), seed: 5, agents: None, cap: None, ceiling: true };
         let mut lines = 0;
         let report = run_dialer_bench(&s, &opts, &mut |_| lines += 1).expect("runs");
         assert!(lines > 0);
@@ -230,16 +244,37 @@ mod tests {
         let md = report.to_markdown();
         assert!(md.contains("| switchboard |"), "{md}");
         assert!(md.contains("| bound |"), "{md}");
+        let ceiling = &json["cells"][0]["policies"]["ceiling"];
+        assert!(ceiling["talk_min_per_agent_hour"].as_f64().is_some_and(|t| t > 0.0), "{json}");
+        assert!(md.contains("| ceiling |"), "{md}");
     }
 
     #[test]
     fn options_are_checked() {
         let s = Scenario::parse(TINY, "tiny").expect("valid");
-        let bad = BenchOptions { replications: Some(0), seed: 1, agents: None, cap: None };
+        let bad = BenchOptions {
+            replications: Some(0),
+            seed: 1,
+            agents: None,
+            cap: None,
+            ceiling: false,
+        };
         assert!(run_dialer_bench(&s, &bad, &mut |_| {}).is_err());
-        let bad = BenchOptions { replications: None, seed: 1, agents: Some(0), cap: None };
+        let bad = BenchOptions {
+            replications: None,
+            seed: 1,
+            agents: Some(0),
+            cap: None,
+            ceiling: false,
+        };
         assert!(run_dialer_bench(&s, &bad, &mut |_| {}).is_err());
-        let bad = BenchOptions { replications: None, seed: 1, agents: None, cap: Some(2.0) };
+        let bad = BenchOptions {
+            replications: None,
+            seed: 1,
+            agents: None,
+            cap: Some(2.0),
+            ceiling: false,
+        };
         assert!(run_dialer_bench(&s, &bad, &mut |_| {}).is_err());
     }
 }

@@ -116,6 +116,11 @@ enum Bench {
         /// when there are several).
         #[arg(long)]
         chart: Option<PathBuf>,
+        /// Also tune and run the practical ceiling in every cell: the document's reference
+        /// rule told each busy agent's exact remaining talk and wrap-up (a yardstick no dialer
+        /// can reach; slow: its threshold is searched like the static ratio).
+        #[arg(long)]
+        ceiling: bool,
     },
 }
 
@@ -237,9 +242,23 @@ async fn main() -> anyhow::Result<()> {
                 Bench::SipCps { start_cps, max_cps, step_s, hold_ms } => {
                     switchboard::bench::sip_cps(start_cps, max_cps, step_s, hold_ms).await?
                 }
-                Bench::Dialer { scenario, format, replications, seed, agents, cap, chart } => {
-                    let options =
-                        sim::dialer_bench::BenchOptions { replications, seed, agents, cap };
+                Bench::Dialer {
+                    scenario,
+                    format,
+                    replications,
+                    seed,
+                    agents,
+                    cap,
+                    chart,
+                    ceiling,
+                } => {
+                    let options = sim::dialer_bench::BenchOptions {
+                        replications,
+                        seed,
+                        agents,
+                        cap,
+                        ceiling,
+                    };
                     // Text (JSON or markdown), not a JSON value like the others.
                     println!("{}", bench_dialer(&scenario, &format, options, chart)?.trim_end());
                     return Ok(());

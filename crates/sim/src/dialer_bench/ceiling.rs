@@ -142,6 +142,8 @@ pub struct CeilingReport {
     /// Talk interpolated to a mean abandon rate of exactly the cap, between the threshold above
     /// and the next one tried over the cap (the reference's own convention).
     pub talk_at_cap: f64,
+    /// The replications at `theta`, in seed order.
+    pub reps: Vec<RepMetrics>,
 }
 
 fn means(reps: &[RepMetrics]) -> (f64, f64) {
@@ -182,6 +184,7 @@ pub fn tune_ceiling(s: &Scenario, cell: Cell, seeds: &[u64]) -> CeilingReport {
         abandon_rate: abandon,
         cap_held_share: held as f64 / lo_reps.len().max(1) as f64,
         talk_at_cap,
+        reps: lo_reps,
     }
 }
 
