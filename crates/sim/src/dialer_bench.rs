@@ -7,9 +7,10 @@
 //! - `tune`: the oracle search for the static ratio that meets the cap.
 //! - `report`: the JSON object and the markdown table.
 //! - [`chart`]: the SVG trade-off chart (talk against abandon rate, a curve per policy).
+//! - `ceiling`: the practical ceiling, a yardstick that knows each busy agent's remaining talk.
 //!
 //! Policies: `progressive`, `static-ratio` (oracle-tuned), `vicidial-adaptive`, `switchboard`
-//! (ours, learning online) and the `bound` figure.
+//! (ours, learning online), the `bound` figure and, when asked for, the `ceiling`.
 
 mod ceiling;
 pub mod chart;
